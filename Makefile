@@ -1,0 +1,28 @@
+.PHONY: run test test-unit test-integration check fix migrations
+
+# Install everything and run the site on http://127.0.0.1:8000 (embedded mode).
+run:
+	scripts/run.sh
+
+# Install everything and run the whole test suite (PostgreSQL, Redis, worker, SMTP).
+test:
+	scripts/test.sh
+
+test-unit:
+	scripts/test.sh -m "not integration"
+
+test-integration:
+	scripts/test.sh -m integration
+
+check:
+	scripts/bootstrap.sh --test
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	DEBUG=true .venv/bin/python manage.py makemigrations --check --dry-run
+
+fix:
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+migrations:
+	DEBUG=true .venv/bin/python manage.py makemigrations

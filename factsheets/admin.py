@@ -1,0 +1,124 @@
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import FactSheet, RedFlag, RelatedSheet, Section, SheetTable, Source
+
+CELL_SEPARATOR = "|"
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited as one item per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class RowsField(forms.CharField):
+    """Table rows edited as one row per line, cells separated by "|"."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "cols": 100})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(f" {CELL_SEPARATOR} ".join(row) for row in value)
+        return value
+
+    def to_python(self, value) -> list[list[str]]:
+        return [
+            [cell.strip() for cell in line.split(CELL_SEPARATOR)]
+            for line in (value or "").splitlines()
+            if line.strip()
+        ]
+
+
+class HeaderField(RowsField):
+    widget = forms.TextInput(attrs={"size": 80})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return f" {CELL_SEPARATOR} ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        rows = super().to_python(value)
+        return rows[0] if rows else []
+
+
+class SheetTableForm(forms.ModelForm):
+    header = HeaderField(help_text='Column headings separated by "|".')
+    rows = RowsField(help_text='One row per line; cells separated by "|".')
+
+    class Meta:
+        model = SheetTable
+        fields = ["position", "caption", "header", "rows"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        header, rows = cleaned.get("header") or [], cleaned.get("rows") or []
+        for number, row in enumerate(rows, start=1):
+            if header and len(row) != len(header):
+                self.add_error(
+                    "rows",
+                    f"Row {number} has {len(row)} cells but there are {len(header)} headings.",
+                )
+        return cleaned
+
+
+class SectionForm(forms.ModelForm):
+    bullets = LinesField(required=False, help_text="Optional: one point per line.")
+
+    class Meta:
+        model = Section
+        fields = ["position", "heading", "body", "bullets"]
+
+
+class RedFlagInline(admin.TabularInline):
+    model = RedFlag
+    extra = 0
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    form = SectionForm
+    extra = 0
+
+
+class SheetTableInline(admin.StackedInline):
+    model = SheetTable
+    form = SheetTableForm
+    extra = 0
+
+
+class RelatedSheetInline(admin.TabularInline):
+    model = RelatedSheet
+    extra = 0
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    extra = 0
+
+
+@admin.register(FactSheet)
+class FactSheetAdmin(admin.ModelAdmin):
+    list_display = ["title", "published", "last_reviewed", "next_review_due", "content_version"]
+    list_filter = ["published", "banner_level"]
+    search_fields = ["title", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["content_version", "updated_at"]
+    inlines = [RedFlagInline, SectionInline, SheetTableInline, RelatedSheetInline, SourceInline]
+
+    def save_model(self, request: HttpRequest, obj: FactSheet, form, change: bool) -> None:
+        if change:
+            obj.content_version += 1
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)

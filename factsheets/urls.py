@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "factsheets"
+
+urlpatterns = [
+    path("factsheets/<slug:slug>/", views.detail, name="detail"),
+]

@@ -1,0 +1,115 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.conf import settings
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import ContactMethod, PainDuration
+
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # the template owns <form>, its action and the CSRF token
+    helper.disable_csrf = True
+    return helper
+
+
+class ReportRequestForm(forms.Form):
+    prefix = "report"
+
+    name = forms.CharField(
+        label="Your name",
+        max_length=100,
+        error_messages={
+            "required": "Enter your name",
+            "max_length": "Your name must be 100 characters or fewer",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+            "max_length": "Your email address must be 254 characters or fewer",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Tick the box to agree, so that we can email you the report"},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = (
+            f"I agree to {settings.CLINIC_NAME} storing my name and email address so that it "
+            "can email me this fact sheet. They are used for nothing else."
+        )
+        self.helper = _helper()
+
+
+class ConsultationRequestForm(forms.Form):
+    prefix = "consultation"
+
+    name = ReportRequestForm.base_fields["name"]
+    email = ReportRequestForm.base_fields["email"]
+    phone = PhoneNumberField(
+        label="Phone number",
+        region="GB",
+        help_text="A UK number, or an international number starting with +",
+        error_messages={
+            "required": "Enter a phone number",
+            "invalid": "Enter a phone number, like 01632 960 001 or +44 7700 900 982",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    best_time = forms.CharField(
+        label="Best time to call (optional)",
+        required=False,
+        max_length=100,
+        help_text="For example, weekday mornings",
+        error_messages={"max_length": "Best time to call must be 100 characters or fewer"},
+    )
+    contact_method = forms.ChoiceField(
+        label="How would you like us to contact you?",
+        choices=ContactMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose how you would like us to contact you",
+            "invalid_choice": "Choose phone, video call or email",
+        },
+    )
+    description = forms.CharField(
+        label="Briefly describe your back pain",
+        max_length=2000,
+        help_text="Your main concern, in a few sentences",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Describe your back pain",
+            "max_length": "Keep the description to 2,000 characters or fewer",
+        },
+    )
+    pain_duration = forms.ChoiceField(
+        label="How long have you had this pain?",
+        choices=PainDuration.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose how long you have had this pain",
+            "invalid_choice": "Choose one of the options for how long you have had this pain",
+        },
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": "Tick the box to agree, so that the clinic can contact you",
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = (
+            f"I agree to {settings.CLINIC_NAME} storing these details, including what I have "
+            "said about my health, so that its staff can contact me about a consultation."
+        )
+        self.helper = _helper()

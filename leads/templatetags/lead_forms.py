@@ -1,0 +1,17 @@
+from django import template
+
+from leads.forms import ConsultationRequestForm, ReportRequestForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("leads/_forms.html", takes_context=True)
+def lead_forms(context: template.Context, sheet) -> dict:
+    """The two forms under a sheet: bound ones when a view re-shows errors, else blank ones."""
+    return {
+        "sheet": sheet,
+        "report_form": context.get("report_form") or ReportRequestForm(),
+        "consultation_form": context.get("consultation_form") or ConsultationRequestForm(),
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install everything this project needs on a fresh Debian 12 machine: system libraries for
+# WeasyPrint, a Python >= 3.12 virtualenv in .venv and the Python packages.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+# --- System packages (WeasyPrint's Pango and HarfBuzz, fonts) ---------------------------------
+apt_packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "==> Installing system packages: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- Python >= 3.12 ---------------------------------------------------------------------------
+find_python() {
+  local candidates=()
+  [[ -n "${PYTHON:-}" ]] && candidates+=("$PYTHON")
+  for version in 3.13 3.12; do
+    candidates+=("python$version")
+    for dir in "$HOME"/.pyenv/versions/"$version"*/bin /usr/local/bin /usr/bin; do
+      [[ -x "$dir/python$version" ]] && candidates+=("$dir/python$version")
+    done
+  done
+  for candidate in "${candidates[@]}"; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+  if ! PY=$(find_python); then
+    echo "Python 3.12 or newer is needed (Django 6.1). Install python3.12 and run again." >&2
+    exit 1
+  fi
+  echo "==> Creating .venv with $("$PY" --version)"
+  rm -rf .venv
+  "$PY" -m venv .venv
+fi
+
+# --- Python packages, reinstalled only when pyproject.toml changes ----------------------------
+extras=""
+((want_test)) && extras="[test]"
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+stamp=".venv/.installed-${hash}${extras}"
+if [[ ! -f "$stamp" && ! -f ".venv/.installed-${hash}[test]" ]]; then
+  echo "==> Installing Python packages${extras:+ (with test tools)}"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extras}"
+  touch "$stamp"
+fi

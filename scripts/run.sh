@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Run the site in its embedded mode: SQLite, a Celery worker (and beat) on a broker that is a
+# folder under var/, and emails written as .eml files to var/emails/. Nothing else to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+export DEBUG="${DEBUG:-true}"
+PORT="${PORT:-8000}"
+py=.venv/bin/python
+
+$py manage.py migrate --noinput -v0
+$py manage.py load_factsheets
+$py manage.py ensure_local_admin
+
+mkdir -p var
+.venv/bin/celery -A config worker --beat --pool=solo --loglevel=WARNING >var/worker.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  The site:        http://127.0.0.1:${PORT}/
+  Staff admin:     http://127.0.0.1:${PORT}/admin/  (user and password: var/admin-login.txt)
+  Emails sent:     $(pwd)/var/emails/  (one .eml file each; open in any mail client)
+  Worker log:      $(pwd)/var/worker.log
+  Stop with Ctrl+C.
+
+MSG
+$py manage.py runserver "127.0.0.1:${PORT}"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install everything and run the whole test suite against the real services: PostgreSQL,
+# Redis, a Celery worker process and an SMTP server on 127.0.0.1 (started by the tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --test
+scripts/services.sh
+
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/spinal_clinic}"
+export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}"
+export SECRET_KEY="test-only-secret-key-not-for-production"
+export DEBUG=false
+export ALLOWED_HOSTS="testserver,127.0.0.1,localhost"
+export SECURE_SSL_REDIRECT=false
+export VAR_DIR="${VAR_DIR:-$(pwd)/var/test}"
+export STATIC_ROOT="$VAR_DIR/staticfiles"
+
+.venv/bin/python manage.py collectstatic --noinput -v0
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,39 @@
+import pytest
+
+from factsheets.models import FactSheet
+from factsheets.services import load_shipped_content
+
+
+@pytest.fixture
+def shipped_sheets(db) -> dict[str, FactSheet]:
+    """The fact sheets the product ships, loaded as the run command loads them."""
+    return {sheet.slug: sheet for sheet, _ in load_shipped_content()}
+
+
+@pytest.fixture
+def spinal_metastases(shipped_sheets) -> FactSheet:
+    return shipped_sheets["spinal-metastases"]
+
+
+VALID_REPORT = {"report-name": "Ada Patient", "report-email": "ada@example.com", "report-consent": "on"}
+
+VALID_CONSULTATION = {
+    "consultation-name": "Ben Patient",
+    "consultation-email": "ben@example.com",
+    "consultation-phone": "07700 900982",
+    "consultation-best_time": "Weekday mornings",
+    "consultation-contact_method": "phone",
+    "consultation-description": "Low back pain for two weeks, worse at night.",
+    "consultation-pain_duration": "1_to_6_weeks",
+    "consultation-consent": "on",
+}
+
+
+@pytest.fixture
+def valid_report() -> dict[str, str]:
+    return dict(VALID_REPORT)
+
+
+@pytest.fixture
+def valid_consultation() -> dict[str, str]:
+    return dict(VALID_CONSULTATION)

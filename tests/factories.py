@@ -1,0 +1,96 @@
+from datetime import date
+
+import factory
+from django.utils import timezone
+
+from factsheets.models import FactSheet, RedFlag, RelatedSheet, Section, SheetTable, Source
+from leads.models import ConsultationRequest, ReportRequest
+
+
+class FactSheetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FactSheet
+
+    title = factory.Sequence(lambda n: f"Test sheet {n}")
+    slug = factory.Sequence(lambda n: f"test-sheet-{n}")
+    summary = "A sheet made by the tests."
+    banner_level = "urgent"
+    banner_text = "Red flag: urgent"
+    last_reviewed = date(2026, 11, 21)
+    next_review_due = date(2029, 11, 21)
+    published = True
+
+
+class RedFlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RedFlag
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    level = "urgent"
+    text = factory.Sequence(lambda n: f"Warning sign {n}")
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    heading = factory.Sequence(lambda n: f"Section {n}")
+    body = "First paragraph.\n\nSecond paragraph."
+
+
+class SheetTableFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SheetTable
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    caption = "A table"
+    header = ["Thing", "About it"]
+    rows = [["One", "First"], ["Two", "Second"]]
+
+
+class RelatedSheetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RelatedSheet
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    target_slug = "not-written-yet"
+    title = "Not written yet"
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    title = "A guideline"
+    publisher = "A publisher"
+    url = "https://www.example.org/guideline"
+
+
+class ReportRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportRequest
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    name = "Ada Patient"
+    email = "ada@example.com"
+    consent_version = "report-consent-v1"
+    consented_at = factory.LazyFunction(timezone.now)
+
+
+class ConsultationRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsultationRequest
+
+    sheet = factory.SubFactory(FactSheetFactory)
+    name = "Ben Patient"
+    email = "ben@example.com"
+    phone = "+447700900982"
+    best_time = "Mornings"
+    contact_method = "phone"
+    description = "Low back pain for two weeks."
+    pain_duration = "1_to_6_weeks"
+    consent_version = "consultation-consent-v1"
+    consented_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,101 @@
+import io
+import smtplib
+
+import pytest
+from pypdf import PdfReader
+
+from leads.models import ReportStatus
+from reports import services
+from reports.tasks import _is_retryable
+from tests.factories import ReportRequestFactory
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def report(spinal_metastases):
+    return ReportRequestFactory(sheet=spinal_metastases, name="Siobhán Nguyễn")
+
+
+def test_render_report_pdf_opens_with_the_patients_own_page(report):
+    reader = PdfReader(io.BytesIO(services.render_report_pdf(report)))
+    first_page = reader.pages[0].extract_text()
+    whole = "\n".join(page.extract_text() for page in reader.pages)
+
+    assert "Prepared for Siobhán Nguyễn" in first_page
+    assert "Spinal metastases" in first_page
+    assert "call 999" in first_page
+    assert f"Page 1 of {len(reader.pages)}" in first_page
+    assert "Malignant spinal cord compression" in whole
+    assert "Prostate cancer" in whole
+    assert "not medical advice" in whole.lower()
+    assert reader.metadata.title == "Spinal metastases: fact sheet for Siobhán Nguyễn"
+
+
+def test_render_report_pdf_prints_markup_in_a_name_as_text(spinal_metastases, caplog):
+    hostile = '<img src="file:///etc/passwd"><style>@import "http://127.0.0.1:9/x.css";</style>'
+    report = ReportRequestFactory(sheet=spinal_metastases, name=hostile)
+
+    text = pdf_text(services.render_report_pdf(report))
+
+    assert '<img src="file:///etc/passwd">' in text
+    assert "root:x:0:0" not in text
+    assert not [r for r in caplog.records if "Refused to fetch" in r.getMessage()]
+
+
+def test_deliver_report_sends_one_email_with_the_pdf(report, mailoutbox, settings):
+    settings.REPLY_TO_EMAIL = "clinic-replies@example.org"
+
+    assert services.deliver_report(request_id=report.pk) is True
+
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == [report.email]
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert message.reply_to == ["clinic-replies@example.org"]
+    assert "metastases" not in message.subject.lower()
+    assert "Siobhán" not in message.subject
+    assert message.alternatives[0].mimetype == "text/html"
+    [(filename, content, mimetype)] = message.attachments
+    assert mimetype == "application/pdf"
+    assert "Siobhán Nguyễn" in pdf_text(content)
+    assert f"report-{report.pk}" in message.extra_headers["Message-ID"]
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SENT
+    assert report.sent_at is not None
+    assert report.attempts == 1
+
+
+def test_deliver_report_twice_sends_once(report, mailoutbox):
+    services.deliver_report(request_id=report.pk)
+
+    assert services.deliver_report(request_id=report.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_record_delivery_failure_counts_attempts_and_marks_final_failure(report):
+    services.record_delivery_failure(request_id=report.pk, error="SMTP 451", final=False)
+    report.refresh_from_db()
+    assert (report.status, report.attempts, report.last_error) == ("queued", 1, "SMTP 451")
+
+    services.record_delivery_failure(request_id=report.pk, error="SMTP 451 again", final=True)
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == ("failed", 2)
+
+
+@pytest.mark.parametrize(
+    ("exc", "retry"),
+    [
+        (smtplib.SMTPResponseException(451, b"try later"), True),
+        (smtplib.SMTPResponseException(554, b"rejected"), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"no such user")}), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"mailbox busy")}), True),
+        (ConnectionRefusedError(), True),
+        (smtplib.SMTPServerDisconnected(), True),
+        (ValueError("bad template"), False),
+    ],
+)
+def test_only_transient_errors_are_retried(exc, retry):
+    assert _is_retryable(exc) is retry
