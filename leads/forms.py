@@ -60,7 +60,7 @@ class ConsultationRequestForm(forms.Form):
         help_text="A UK number, or an international number starting with +",
         error_messages={
             "required": "Enter a phone number",
-            "invalid": "Enter a phone number, like 01632 960 001 or +44 7700 900 982",
+            "invalid": "Enter a phone number, like 020 7946 0018, or +44 20 7946 0018 from abroad",
         },
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )

@@ -20,7 +20,7 @@ VALID_REPORT = {"report-name": "Ada Patient", "report-email": "ada@example.com",
 VALID_CONSULTATION = {
     "consultation-name": "Ben Patient",
     "consultation-email": "ben@example.com",
-    "consultation-phone": "07700 900982",
+    "consultation-phone": "07911 123456",
     "consultation-best_time": "Weekday mornings",
     "consultation-contact_method": "phone",
     "consultation-description": "Low back pain for two weeks, worse at night.",

@@ -86,7 +86,7 @@ class ConsultationRequestFactory(factory.django.DjangoModelFactory):
     sheet = factory.SubFactory(FactSheetFactory)
     name = "Ben Patient"
     email = "ben@example.com"
-    phone = "+447700900982"
+    phone = "+447911123456"
     best_time = "Mornings"
     contact_method = "phone"
     description = "Low back pain for two weeks."

@@ -1,0 +1,87 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import _mailer_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_VARS = (
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL", "CLINIC_NOTIFY_EMAIL", "SECURE_SSL_REDIRECT", "STATIC_ROOT",
+)  # fmt: skip
+
+
+def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    clean |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"} | env
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE']); print(s.CELERY_BROKER_URL); "
+        "print(s.MAILERS['default']['BACKEND'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_production_mode_without_secret_key_refuses_to_start(tmp_path):
+    result = load_settings(tmp_path, DEBUG="false", ALLOWED_HOSTS="clinic.example")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
+    result = load_settings(tmp_path, DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "config.mail.EmlFileBackend",
+    ]
+
+
+def test_production_settings_come_from_the_environment(tmp_path):
+    result = load_settings(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="clinic.example",
+        DATABASE_URL="postgres://u:p@db.internal:5432/clinic",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+        EMAIL_URL="smtp+tls://user:pass@mail.internal:587",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "redis://cache.internal:6379/0",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp+tls://user:pass@mail.example:587",
+            {"host": "mail.example", "port": 587, "username": "user", "password": "pass",
+             "use_tls": True},
+        ),
+        ("smtps://user:pass@mail.example:465", {"host": "mail.example", "port": 465,
+                                                 "username": "user", "password": "pass",
+                                                 "use_ssl": True}),
+        ("smtp+ssl://mail.example:465", {"host": "mail.example", "port": 465, "use_ssl": True}),
+        ("smtp://127.0.0.1:2525", {"host": "127.0.0.1", "port": 2525}),
+    ],
+)  # fmt: skip
+def test_email_url_becomes_a_mailers_entry(url, expected):
+    mailer = _mailer_from_url(url)
+
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    options = {k: v for k, v in mailer["OPTIONS"].items() if k != "timeout"}
+    assert options == expected

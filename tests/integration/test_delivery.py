@@ -1,0 +1,147 @@
+"""End to end on the real parts: a form post through Django, Redis, a Celery worker process,
+WeasyPrint, an SMTP server on 127.0.0.1 and PostgreSQL."""
+
+import io
+import time
+
+import pytest
+from django.db import connection
+from pypdf import PdfReader
+
+from factsheets.services import load_shipped_content
+from leads.models import ConsultationRequest, ReportRequest
+from reports.tasks import send_report
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def sheets():
+    return {sheet.slug: sheet for sheet, _ in load_shipped_content()}
+
+
+def pdf_attachments(message) -> list[bytes]:
+    return [
+        part.get_content()
+        for part in message.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    ]
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def wait_for_status(model, pk: int, status: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = model.objects.get(pk=pk)
+        if row.status == status:
+            return row
+        time.sleep(0.2)
+    return model.objects.get(pk=pk)
+
+
+def test_report_form_emails_one_pdf_with_the_patients_name(client, sheets, worker, smtp):
+    assert connection.vendor == "postgresql"
+
+    response = client.post(
+        "/factsheets/spinal-metastases/report/",
+        {"report-name": "Zoë Ashworth", "report-email": "zoe@example.com", "report-consent": "on"},
+    )
+
+    assert response.status_code == 302
+    messages = smtp.wait_for(1)
+    assert len(messages) == 1
+    message = messages[0]
+    assert message["To"] == "zoe@example.com"
+    assert "metastases" not in message["Subject"].lower()
+    [pdf] = pdf_attachments(message)
+    text = pdf_text(pdf)
+    assert "Zoë Ashworth" in text
+    assert "Spinal metastases" in text
+    request = wait_for_status(ReportRequest, ReportRequest.objects.get().pk, "sent")
+    assert request.status == "sent"
+    assert request.sent_at is not None
+
+
+def test_consultation_form_notifies_the_clinic(client, sheets, worker, smtp, settings):
+    response = client.post(
+        "/factsheets/metastatic-spinal-cord-compression/consultation/",
+        {
+            "consultation-name": "Siobhán Kelly",
+            "consultation-email": "siobhan@example.com",
+            "consultation-phone": "07911 123456",
+            "consultation-best_time": "Afternoons",
+            "consultation-contact_method": "video",
+            "consultation-description": "Numb legs and back pain since Tuesday",
+            "consultation-pain_duration": "under_1_week",
+            "consultation-consent": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    messages = smtp.wait_for(1)
+    assert len(messages) == 1
+    [message] = messages
+    assert message["To"] == settings.CLINIC_NOTIFY_EMAIL
+    consultation = ConsultationRequest.objects.get()
+    assert message["Subject"] == f"New consultation request #{consultation.pk}"
+    body = message.get_body(("plain",)).get_content()
+    assert f"/admin/leads/consultationrequest/{consultation.pk}/change/" in body
+    assert "Numb legs" not in body
+    consultation.refresh_from_db()
+    assert consultation.clinic_notified_at is not None
+
+
+def test_markup_in_a_name_prints_as_text_and_fetches_nothing(client, sheets, worker, smtp):
+    hostile = '<img src="file:///etc/passwd">'
+
+    client.post(
+        "/factsheets/spinal-metastases/report/",
+        {"report-name": hostile, "report-email": "x@example.com", "report-consent": "on"},
+    )
+
+    [message] = smtp.wait_for(1)
+    attachments = list(message.iter_attachments())
+    assert [part.get_content_type() for part in attachments] == ["application/pdf"]
+    text = pdf_text(attachments[0].get_content())
+    assert hostile in text
+    assert "root:x:0:0" not in text
+
+
+def test_the_same_task_delivered_twice_sends_one_email(sheets, worker, smtp):
+    request = ReportRequest.objects.create(
+        sheet=sheets["spinal-metastases"],
+        name="Twice Sent",
+        email="twice@example.com",
+        consent_version="report-consent-v1",
+        consented_at="2026-11-21T10:00:00Z",
+    )
+
+    send_report.delay(request.pk)
+    send_report.delay(request.pk)
+
+    assert len(smtp.wait_for(1, settle=3)) == 1
+    assert wait_for_status(ReportRequest, request.pk, "sent").attempts == 1
+
+
+def test_smtp_4xx_is_retried_then_delivered_once(client, sheets, worker, smtp):
+    smtp.refuse_with = "451 4.3.0 Try again later"
+
+    client.post(
+        "/factsheets/spinal-metastases/report/",
+        {"report-name": "Retry Me", "report-email": "retry@example.com", "report-consent": "on"},
+    )
+    deadline = time.monotonic() + 20
+    while smtp.refused < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    request = ReportRequest.objects.get()
+    assert request.status == "queued"
+    assert "451" in request.last_error
+    smtp.refuse_with = None
+
+    assert len(smtp.wait_for(1)) == 1
+    request = wait_for_status(ReportRequest, request.pk, "sent")
+    assert request.status == "sent"
+    assert request.attempts >= 3
