@@ -132,7 +132,7 @@ def _mailer_from_url(url: str) -> dict:
     if backend != "django.core.mail.backends.smtp.EmailBackend":
         return {"BACKEND": backend}
     if not config.get("EMAIL_HOST"):
-        raise ImproperlyConfigured(f"EMAIL_URL has no host: set it like smtp://user:pass@host:587")
+        raise ImproperlyConfigured("EMAIL_URL has no host: set it like smtp://user:pass@host:587")
     options: dict = {"host": config["EMAIL_HOST"], "timeout": env.int("EMAIL_TIMEOUT", default=10)}
     if config.get("EMAIL_PORT"):
         options["port"] = config["EMAIL_PORT"]

@@ -129,4 +129,3 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
-

@@ -1,4 +1,4 @@
-"""Reads that assemble a whole sheet page (the sheet view, the lead views and the PDF share them)."""
+"""Reads that assemble a whole sheet page: the sheet view, the lead views and the PDF share them."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse

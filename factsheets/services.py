@@ -57,13 +57,23 @@ def load_sheet(data: dict, *, replace: bool = False) -> tuple[FactSheet, bool]:
                 rows=block["rows"],
             )
     RelatedSheet.objects.bulk_create(
-        RelatedSheet(sheet=sheet, position=i, target_slug=r["slug"], title=r["title"],
-                     blurb=r.get("blurb", ""))
+        RelatedSheet(
+            sheet=sheet,
+            position=i,
+            target_slug=r["slug"],
+            title=r["title"],
+            blurb=r.get("blurb", ""),
+        )
         for i, r in enumerate(data.get("related", []))
     )
     Source.objects.bulk_create(
-        Source(sheet=sheet, position=i, title=s["title"], publisher=s["publisher"],
-               url=s.get("url", ""))
+        Source(
+            sheet=sheet,
+            position=i,
+            title=s["title"],
+            publisher=s["publisher"],
+            url=s.get("url", ""),
+        )
         for i, s in enumerate(data["sources"])
     )
     return sheet, True

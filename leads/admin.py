@@ -1,3 +1,4 @@
+import phonenumbers
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -55,6 +56,19 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Also find a phone number typed the way people write it (07911 123456)."""
+        filtered = queryset
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            number = phonenumbers.parse(search_term, "GB")
+        except phonenumbers.NumberParseException:
+            return queryset, may_have_duplicates
+        if phonenumbers.is_possible_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            queryset |= filtered.filter(phone=e164)
+        return queryset, may_have_duplicates
+
     @admin.display(description="Received", ordering="created_at")
     def age(self, obj: ConsultationRequest) -> str:
         return f"{timesince(obj.created_at)} ago"
@@ -64,7 +78,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if obj.status != ConsultationStatus.NEW:
             return "—"
         if obj.due_at < timezone.now():
-            return format_html('<strong class="overdue">Overdue by {}</strong>', timesince(obj.due_at))
+            return format_html(
+                '<strong class="overdue">Overdue by {}</strong>', timesince(obj.due_at)
+            )
         return f"in {timesince(timezone.now(), obj.due_at)}"
 
     @admin.action(description="Mark selected requests as contacted")
@@ -107,6 +123,8 @@ class ReportRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Resend the selected failed reports")
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = services.resend_failed_reports(
-            request_ids=list(queryset.filter(status=ReportStatus.FAILED).values_list("pk", flat=True))
+            request_ids=list(
+                queryset.filter(status=ReportStatus.FAILED).values_list("pk", flat=True)
+            )
         )
         self.message_user(request, f"{len(ids)} report(s) queued to send again.", messages.SUCCESS)

@@ -6,7 +6,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.mail import build_templated_email
-
 from factsheets.models import FactSheet
 
 from .models import (

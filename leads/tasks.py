@@ -34,8 +34,7 @@ def enqueue_clinic_notification(sender, *, request_id: int, **kwargs) -> None:
 def notify_unnotified_consultations() -> int:
     """Catch requests whose notification was never enqueued (e.g. the broker was down)."""
     stale = ConsultationRequest.objects.unnotified().filter(
-        created_at__lt=timezone.now()
-        - timedelta(seconds=settings.REPORT_REQUEUE_AFTER_SECONDS)
+        created_at__lt=timezone.now() - timedelta(seconds=settings.REPORT_REQUEUE_AFTER_SECONDS)
     )
     ids = list(stale.values_list("pk", flat=True)[:500])
     for pk in ids:

@@ -10,6 +10,4 @@ class ReportsConfig(AppConfig):
 
         from . import tasks
 
-        report_requested.connect(
-            tasks.enqueue_report, dispatch_uid="reports.enqueue_report"
-        )
+        report_requested.connect(tasks.enqueue_report, dispatch_uid="reports.enqueue_report")

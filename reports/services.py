@@ -29,9 +29,7 @@ def render_report_pdf(report: ReportRequest) -> bytes:
         "clinic_name": settings.CLINIC_NAME,
     }
     html = render_to_string("reports/report.html", context)
-    return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(
-        pdf_variant=PDF_VARIANT
-    )
+    return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def deliver_report(*, request_id: int) -> bool:

@@ -15,7 +15,11 @@ def spinal_metastases(shipped_sheets) -> FactSheet:
     return shipped_sheets["spinal-metastases"]
 
 
-VALID_REPORT = {"report-name": "Ada Patient", "report-email": "ada@example.com", "report-consent": "on"}
+VALID_REPORT = {
+    "report-name": "Ada Patient",
+    "report-email": "ada@example.com",
+    "report-consent": "on",
+}
 
 VALID_CONSULTATION = {
     "consultation-name": "Ben Patient",

@@ -6,100 +6,200 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FactSheet',
+            name="FactSheet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('subtitle', models.CharField(blank=True, max_length=200)),
-                ('summary', models.CharField(help_text='One line shown in the list of sheets.', max_length=240)),
-                ('banner_level', models.CharField(choices=[('emergency', 'Emergency'), ('urgent', 'Urgent'), ('information', 'Information')], default='information', max_length=12)),
-                ('banner_text', models.CharField(blank=True, max_length=80)),
-                ('last_reviewed', models.DateField()),
-                ('next_review_due', models.DateField()),
-                ('published', models.BooleanField(default=False)),
-                ('content_version', models.PositiveIntegerField(default=1, help_text='Raised on every save, so each emailed report names what it used.')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("subtitle", models.CharField(blank=True, max_length=200)),
+                (
+                    "summary",
+                    models.CharField(
+                        help_text="One line shown in the list of sheets.", max_length=240
+                    ),
+                ),
+                (
+                    "banner_level",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "Emergency"),
+                            ("urgent", "Urgent"),
+                            ("information", "Information"),
+                        ],
+                        default="information",
+                        max_length=12,
+                    ),
+                ),
+                ("banner_text", models.CharField(blank=True, max_length=80)),
+                ("last_reviewed", models.DateField()),
+                ("next_review_due", models.DateField()),
+                ("published", models.BooleanField(default=False)),
+                (
+                    "content_version",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Raised on every save, so each emailed report names what it used.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='RedFlag',
+            name="RedFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('emergency', 'Emergency: call 999 or go to A&E now'), ('urgent', 'Urgent: get medical advice today (GP or NHS 111)'), ('soon', 'Soon: see a GP within days')], max_length=12)),
-                ('text', models.CharField(max_length=300)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='red_flags', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "Emergency: call 999 or go to A&E now"),
+                            ("urgent", "Urgent: get medical advice today (GP or NHS 111)"),
+                            ("soon", "Soon: see a GP within days"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("text", models.CharField(max_length=300)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="red_flags",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RelatedSheet',
+            name="RelatedSheet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('target_slug', models.SlugField(max_length=120)),
-                ('title', models.CharField(max_length=120)),
-                ('blurb', models.CharField(blank=True, max_length=240)),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='related', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("target_slug", models.SlugField(max_length=120)),
+                ("title", models.CharField(max_length=120)),
+                ("blurb", models.CharField(blank=True, max_length=240)),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="related",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('heading', models.CharField(max_length=200)),
-                ('body', models.TextField(help_text='Paragraphs separated by a blank line.')),
-                ('bullets', models.JSONField(blank=True, default=list, help_text='Optional list of points.')),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("heading", models.CharField(max_length=200)),
+                ("body", models.TextField(help_text="Paragraphs separated by a blank line.")),
+                (
+                    "bullets",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Optional list of points."
+                    ),
+                ),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SheetTable',
+            name="SheetTable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('caption', models.CharField(max_length=200)),
-                ('header', models.JSONField(default=list, help_text='Column headings.')),
-                ('rows', models.JSONField(default=list, help_text='Rows, each a list of cells.')),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tables', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("caption", models.CharField(max_length=200)),
+                ("header", models.JSONField(default=list, help_text="Column headings.")),
+                ("rows", models.JSONField(default=list, help_text="Rows, each a list of cells.")),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tables",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('title', models.CharField(max_length=300)),
-                ('publisher', models.CharField(max_length=200)),
-                ('url', models.URLField(blank=True)),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("title", models.CharField(max_length=300)),
+                ("publisher", models.CharField(max_length=200)),
+                ("url", models.URLField(blank=True)),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sources",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
     ]

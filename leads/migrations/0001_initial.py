@@ -7,56 +7,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('factsheets', '0001_initial'),
+        ("factsheets", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsultationRequest',
+            name="ConsultationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(help_text='Stored in international (E.164) form.', max_length=128, region=None)),
-                ('best_time', models.CharField(blank=True, max_length=100)),
-                ('contact_method', models.CharField(choices=[('phone', 'Phone'), ('video', 'Video call'), ('email', 'Email')], max_length=10)),
-                ('description', models.TextField(max_length=2000)),
-                ('pain_duration', models.CharField(choices=[('under_1_week', 'Less than a week'), ('1_to_6_weeks', '1 to 6 weeks'), ('6_weeks_to_3_months', '6 weeks to 3 months'), ('over_3_months', 'More than 3 months')], max_length=24)),
-                ('consent_version', models.CharField(max_length=40)),
-                ('consented_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('new', 'New'), ('contacted', 'Contacted'), ('booked', 'Booked'), ('closed', 'Closed')], db_index=True, default='new', max_length=10)),
-                ('due_at', models.DateTimeField(help_text='When the one-working-day reply promise runs out.')),
-                ('clinic_notified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consultation_requests', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        help_text="Stored in international (E.164) form.",
+                        max_length=128,
+                        region=None,
+                    ),
+                ),
+                ("best_time", models.CharField(blank=True, max_length=100)),
+                (
+                    "contact_method",
+                    models.CharField(
+                        choices=[("phone", "Phone"), ("video", "Video call"), ("email", "Email")],
+                        max_length=10,
+                    ),
+                ),
+                ("description", models.TextField(max_length=2000)),
+                (
+                    "pain_duration",
+                    models.CharField(
+                        choices=[
+                            ("under_1_week", "Less than a week"),
+                            ("1_to_6_weeks", "1 to 6 weeks"),
+                            ("6_weeks_to_3_months", "6 weeks to 3 months"),
+                            ("over_3_months", "More than 3 months"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("consent_version", models.CharField(max_length=40)),
+                ("consented_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("contacted", "Contacted"),
+                            ("booked", "Booked"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        help_text="When the one-working-day reply promise runs out."
+                    ),
+                ),
+                ("clinic_notified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consultation_requests",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReportRequest',
+            name="ReportRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('consent_version', models.CharField(max_length=40)),
-                ('consented_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], db_index=True, default='queued', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='report_requests', to='factsheets.factsheet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                ("consent_version", models.CharField(max_length=40)),
+                ("consented_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="report_requests",
+                        to="factsheets.factsheet",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -1,0 +1,194 @@
+from html.parser import HTMLParser
+
+from django.urls import reverse
+
+from factsheets.admin import SheetTableForm
+from factsheets.models import FactSheet, SheetTable
+from tests.factories import FactSheetFactory
+
+INLINE_PREFIXES = ["red_flags", "sections", "tables", "related", "sources"]
+
+
+class _FormFields(HTMLParser):
+    """What a browser would submit from one <form>: its inputs, textareas and selects."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.in_form = False
+        self.data: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._select_first: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "form":
+            self.in_form = attr.get("id") == self.form_id
+        if not self.in_form:
+            return
+        name = attr.get("name")
+        if tag == "input" and name:
+            kind = attr.get("type", "text")
+            if kind in ("submit", "button", "image", "file"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in attr:
+                return
+            self.data[name] = attr.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+        elif tag == "select" and name:
+            self._select, self._select_first = name, None
+        elif tag == "option" and self._select:
+            value = attr.get("value") or ""
+            if self._select_first is None:
+                self._select_first = value
+            if "selected" in attr:
+                self.data[self._select] = value
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.in_form = False
+        elif tag == "textarea" and self._textarea:
+            # Browsers drop the one newline Django writes after <textarea>.
+            self.data[self._textarea] = self.data[self._textarea].removeprefix("\n")
+            self._textarea = None
+        elif tag == "select" and self._select:
+            self.data.setdefault(self._select, self._select_first or "")
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea] += data
+
+
+def _change_url(sheet: FactSheet) -> str:
+    return reverse("admin:factsheets_factsheet_change", args=[sheet.pk])
+
+
+def _form_as_submitted(admin_client, sheet: FactSheet) -> dict[str, str]:
+    parser = _FormFields("factsheet_form")
+    parser.feed(admin_client.get(_change_url(sheet)).content.decode())
+    return parser.data
+
+
+def test_factsheet_change_page_renders_every_inline(admin_client, spinal_metastases):
+    response = admin_client.get(_change_url(spinal_metastases))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for prefix in INLINE_PREFIXES:
+        assert f'id="{prefix}-heading"' in html
+    assert 'name="red_flags-TOTAL_FORMS" value="10"' in html
+    assert 'name="tables-TOTAL_FORMS" value="2"' in html
+    assert "Prostate cancer | The most common source in men." in html
+
+
+def test_factsheet_admin_edit_raises_content_version_by_one(admin_client, spinal_metastases):
+    before = spinal_metastases.content_version
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["summary"] = "Edited by staff in admin."
+
+    response = admin_client.post(_change_url(spinal_metastases), data)
+
+    assert response.status_code == 302
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert sheet.summary == "Edited by staff in admin."
+    assert sheet.content_version == before + 1
+
+
+def test_factsheet_admin_save_keeps_inline_content_unchanged(admin_client, spinal_metastases):
+    tables_before = list(spinal_metastases.tables.values_list("header", "rows"))
+    bullets_before = list(spinal_metastases.sections.values_list("bullets", flat=True))
+    flags_before = spinal_metastases.red_flags.count()
+    data = _form_as_submitted(admin_client, spinal_metastases)
+
+    response = admin_client.post(_change_url(spinal_metastases), data)
+
+    assert response.status_code == 302
+    assert list(spinal_metastases.tables.values_list("header", "rows")) == tables_before
+    assert list(spinal_metastases.sections.values_list("bullets", flat=True)) == bullets_before
+    assert spinal_metastases.red_flags.count() == flags_before
+
+
+def test_factsheet_admin_edit_of_a_table_row_is_saved_as_json(admin_client, spinal_metastases):
+    table = spinal_metastases.tables.first()
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["tables-0-rows"] += "\nKidney cancer | Added by staff."
+
+    admin_client.post(_change_url(spinal_metastases), data)
+
+    table.refresh_from_db()
+    assert table.rows[-1] == ["Kidney cancer", "Added by staff."]
+
+
+def test_factsheet_admin_rejects_a_table_row_with_wrong_cell_count(admin_client, spinal_metastases):
+    before = spinal_metastases.content_version
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["tables-0-rows"] += "\nKidney cancer | Added | one cell too many"
+
+    response = admin_client.post(_change_url(spinal_metastases), data)
+
+    assert response.status_code == 200
+    assert "Row 8 has 3 cells but there are 2 headings." in response.content.decode()
+    assert FactSheet.objects.get(pk=spinal_metastases.pk).content_version == before
+
+
+def test_sheet_table_form_turns_lines_into_json_rows(db):
+    sheet = FactSheetFactory()
+    form = SheetTableForm(
+        data={
+            "position": "0",
+            "caption": "Tests",
+            "header": "Test | What it is for",
+            "rows": "MRI | Shows the spinal cord\n\n  CT |  Shows the bones  \n",
+        },
+        instance=SheetTable(sheet=sheet),
+    )
+
+    assert form.is_valid(), form.errors
+    form.save()
+
+    table = SheetTable.objects.get(sheet=sheet)
+    assert table.header == ["Test", "What it is for"]
+    assert table.rows == [["MRI", "Shows the spinal cord"], ["CT", "Shows the bones"]]
+
+
+def test_sheet_table_form_shows_saved_rows_as_lines(db):
+    table = SheetTable.objects.create(
+        sheet=FactSheetFactory(), caption="Tests", header=["Test", "Use"], rows=[["MRI", "Cord"]]
+    )
+
+    form = SheetTableForm(instance=table)
+
+    assert form["header"].value() == "Test | Use"
+    assert form["rows"].value() == "MRI | Cord"
+
+
+def test_sheet_table_form_rejects_row_with_different_cell_count(db):
+    form = SheetTableForm(
+        data={
+            "position": "0",
+            "caption": "Tests",
+            "header": "Test | What it is for",
+            "rows": "MRI | Shows the spinal cord\nCT\nX-ray | Bones | Extra",
+        },
+        instance=SheetTable(sheet=FactSheetFactory()),
+    )
+
+    assert not form.is_valid()
+    assert form.errors["rows"] == [
+        "Row 2 has 1 cells but there are 2 headings.",
+        "Row 3 has 3 cells but there are 2 headings.",
+    ]
+
+
+def test_sheet_table_form_requires_a_header(db):
+    form = SheetTableForm(
+        data={"position": "0", "caption": "Tests", "header": "  ", "rows": "MRI | Cord"},
+        instance=SheetTable(sheet=FactSheetFactory()),
+    )
+
+    assert not form.is_valid()
+    assert "header" in form.errors

@@ -1,0 +1,188 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import ConsultationRequest, ReportRequest
+from tests.factories import ConsultationRequestFactory, FactSheetFactory, ReportRequestFactory
+
+CONSULTATIONS = reverse("admin:leads_consultationrequest_changelist")
+REPORTS = reverse("admin:leads_reportrequest_changelist")
+
+
+def _row_names(response) -> list[str]:
+    """Names of the requests listed, read from the page the staff member sees."""
+    return [obj.name for obj in response.context["cl"].result_list]
+
+
+# --- consultation requests -------------------------------------------------------------------
+
+
+def test_consultation_changelist_shows_name_and_status(admin_client, db):
+    ConsultationRequestFactory(name="Ben Patient", status="new")
+
+    response = admin_client.get(CONSULTATIONS)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ben Patient" in html
+    assert '<td class="field-status">New</td>' in html
+
+
+def test_consultation_changelist_flags_overdue_requests(admin_client, db):
+    ConsultationRequestFactory(due_at=timezone.now() - timedelta(hours=3))
+
+    response = admin_client.get(CONSULTATIONS)
+
+    assert '<strong class="overdue">Overdue by 3' in response.content.decode()
+
+
+def test_consultation_changelist_filters_by_status(admin_client, db):
+    ConsultationRequestFactory(name="Still new", status="new")
+    ConsultationRequestFactory(name="Already called", status="contacted")
+
+    response = admin_client.get(CONSULTATIONS, {"status": "new"})
+
+    assert _row_names(response) == ["Still new"]
+    assert "Already called" not in response.content.decode()
+
+
+def test_consultation_changelist_filters_by_sheet(admin_client, db):
+    wanted, other = FactSheetFactory(), FactSheetFactory()
+    ConsultationRequestFactory(name="From wanted sheet", sheet=wanted)
+    ConsultationRequestFactory(name="From other sheet", sheet=other)
+
+    response = admin_client.get(CONSULTATIONS, {"sheet__id__exact": wanted.pk})
+
+    assert _row_names(response) == ["From wanted sheet"]
+    assert "From other sheet" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["carol@example.org", "CAROL@EXAMPLE", "+447911123456", "7911123456"],
+)
+def test_consultation_changelist_search_finds_by_email_and_phone(admin_client, db, query):
+    ConsultationRequestFactory(name="Carol", email="carol@example.org", phone="+447911123456")
+    ConsultationRequestFactory(name="Dan", email="dan@example.org", phone="+447400123456")
+
+    response = admin_client.get(CONSULTATIONS, {"q": query})
+
+    assert _row_names(response) == ["Carol"]
+
+
+def test_consultation_changelist_search_finds_a_phone_typed_the_uk_way(admin_client, db):
+    ConsultationRequestFactory(name="Carol", phone="+447911123456")
+
+    response = admin_client.get(CONSULTATIONS, {"q": "07911 123456"})
+
+    assert _row_names(response) == ["Carol"]
+
+
+def test_consultation_mark_contacted_action_moves_new_to_contacted(admin_client, db):
+    new = ConsultationRequestFactory(status="new")
+    booked = ConsultationRequestFactory(status="booked")
+
+    response = admin_client.post(
+        CONSULTATIONS,
+        {"action": "mark_contacted", "_selected_action": [new.pk, booked.pk]},
+        follow=True,
+    )
+
+    new.refresh_from_db()
+    booked.refresh_from_db()
+    assert new.status == "contacted"
+    assert booked.status == "booked"  # only new requests move
+    assert "1 request(s) marked as contacted." in response.content.decode()
+
+
+# --- report requests -------------------------------------------------------------------------
+
+
+def test_report_changelist_shows_status_and_last_error(admin_client, db):
+    ReportRequestFactory(status="failed", last_error="SMTP 550: mailbox unavailable")
+
+    response = admin_client.get(REPORTS)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<td class="field-status">Failed</td>' in html
+    assert "SMTP 550: mailbox unavailable" in html
+
+
+def test_report_changelist_shortens_a_long_error(admin_client, db):
+    ReportRequestFactory(status="failed", last_error="x" * 79 + "END-OF-LONG-ERROR")
+
+    html = admin_client.get(REPORTS).content.decode()
+
+    assert "x" * 79 + "E…" in html
+    assert "END-OF-LONG-ERROR" not in html
+
+
+def test_report_resend_action_queues_a_failed_report_again(
+    admin_client, db, django_capture_on_commit_callbacks
+):
+    failed = ReportRequestFactory(status="failed", last_error="SMTP timeout", attempts=5)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            REPORTS, {"action": "resend", "_selected_action": [failed.pk]}, follow=True
+        )
+
+    failed.refresh_from_db()
+    assert failed.status == "queued"
+    assert failed.last_error == ""
+    assert len(callbacks) == 1
+    assert "1 report(s) queued to send again." in response.content.decode()
+
+
+def test_report_resend_action_leaves_sent_reports_alone(
+    admin_client, db, django_capture_on_commit_callbacks
+):
+    sent = ReportRequestFactory(status="sent", sent_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        admin_client.post(REPORTS, {"action": "resend", "_selected_action": [sent.pk]})
+
+    sent.refresh_from_db()
+    assert sent.status == "sent"
+    assert callbacks == []
+
+
+def test_report_admin_has_no_add_button(admin_client, db):
+    response = admin_client.get(reverse("admin:leads_reportrequest_add"))
+
+    assert response.status_code == 403
+
+
+# --- query counts ----------------------------------------------------------------------------
+
+
+def _changelist_queries(admin_client, url: str) -> int:
+    admin_client.get(url)  # warm the session and content-type caches
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("url", "factory"),
+    [(CONSULTATIONS, ConsultationRequestFactory), (REPORTS, ReportRequestFactory)],
+    ids=["consultations", "reports"],
+)
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, db, url, factory):
+    sheets = FactSheetFactory.create_batch(2)
+    for sheet in sheets:
+        factory(sheet=sheet)
+    with_two = _changelist_queries(admin_client, url)
+
+    for i in range(18):
+        factory(sheet=sheets[i % 2])
+    with_twenty = _changelist_queries(admin_client, url)
+
+    assert ConsultationRequest.objects.count() + ReportRequest.objects.count() == 20
+    assert with_twenty == with_two
