@@ -1,19 +1,10 @@
 import pytest
 
 from leads.forms import ConsultationRequestForm, ReportRequestForm
+from tests.conftest import VALID_CONSULTATION, VALID_REPORT
 
-REPORT = {"report-name": "Ada Patient", "report-email": "ada@example.com", "report-consent": "on"}
-
-CONSULTATION = {
-    "consultation-name": "Ben Patient",
-    "consultation-email": "ben@example.com",
-    "consultation-phone": "07911 123456",
-    "consultation-best_time": "Weekday mornings",
-    "consultation-contact_method": "phone",
-    "consultation-description": "Low back pain for two weeks, worse at night.",
-    "consultation-pain_duration": "1_to_6_weeks",
-    "consultation-consent": "on",
-}
+REPORT = VALID_REPORT
+CONSULTATION = VALID_CONSULTATION
 
 PHONE_INVALID = "Enter a phone number, like 020 7946 0018, or +44 20 7946 0018 from abroad"
 
