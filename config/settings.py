@@ -36,6 +36,7 @@ if not DEBUG and not ALLOWED_HOSTS:
         "ALLOWED_HOSTS is empty. Set ALLOWED_HOSTS to the site's host names, comma separated."
     )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -132,6 +132,8 @@ def test_request_report_without_csrf_token_is_refused(spinal_metastases, valid_r
 
     assert response.status_code == 403
     assert ReportRequest.objects.count() == 0
+    assert "Your form could not be sent" in response.content.decode()
+    assert "call 999" in response.content.decode()
 
 
 # --- invalid posts ---------------------------------------------------------------------------
