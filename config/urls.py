@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
 from factsheets import views as factsheet_views
+from factsheets.sitemaps import FactSheetSitemap, PagesSitemap
 
 admin.site.site_header = "Spinal Clinic: staff"
 admin.site.site_title = "Spinal Clinic staff"
@@ -12,5 +14,12 @@ urlpatterns = [
     path("", include("factsheets.urls")),
     path("", include("leads.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {"pages": PagesSitemap, "factsheets": FactSheetSitemap}},
+        name="sitemap",
+    ),
+    path("robots.txt", factsheet_views.robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),
 ]

@@ -81,6 +81,26 @@ class SectionForm(forms.ModelForm):
         fields = ["position", "heading", "body", "bullets"]
 
 
+class FactSheetForm(forms.ModelForm):
+    questions = LinesField(required=False, help_text="Optional: one question per line.")
+
+    class Meta:
+        model = FactSheet
+        fields = [
+            "title",
+            "slug",
+            "subtitle",
+            "summary",
+            "banner_level",
+            "banner_text",
+            "last_reviewed",
+            "next_review_due",
+            "published",
+            "asks_cancer_history",
+            "questions",
+        ]
+
+
 class RedFlagInline(admin.TabularInline):
     model = RedFlag
     extra = 0
@@ -110,12 +130,19 @@ class SourceInline(admin.TabularInline):
 
 @admin.register(FactSheet)
 class FactSheetAdmin(admin.ModelAdmin):
+    form = FactSheetForm
     list_display = ["title", "published", "last_reviewed", "next_review_due", "content_version"]
     list_filter = ["published", "banner_level"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["content_version", "updated_at"]
     inlines = [RedFlagInline, SectionInline, SheetTableInline, RelatedSheetInline, SourceInline]
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        sheet = form.instance
+        sheet.refresh_search_document()
+        sheet.save(update_fields=["search_document"])
 
     def save_model(self, request: HttpRequest, obj: FactSheet, form, change: bool) -> None:
         if change:

@@ -1,4 +1,6 @@
-from django.db import models
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connections, models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +23,33 @@ class FactSheetQuerySet(models.QuerySet):
     def published(self) -> "FactSheetQuerySet":
         return self.filter(published=True)
 
+    def search(self, query: str) -> "FactSheetQuerySet":
+        """Sheets matching the words in ``query``: ranked full-text search on PostgreSQL,
+        every-word substring matching elsewhere (SQLite in the embedded mode)."""
+        query = query.strip()
+        if not query:
+            return self.none()
+        if connections[self.db].vendor == "postgresql":
+            vector = (
+                SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector("search_document", weight="C", config="english")
+            )
+            terms = SearchQuery(query, search_type="websearch", config="english")
+            return (
+                self.annotate(rank=SearchRank(vector, terms))
+                .filter(rank__gt=0)
+                .order_by("-rank", "title")
+            )
+        condition = Q()
+        for word in query.split():
+            condition &= (
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(search_document__icontains=word)
+            )
+        return self.filter(condition)
+
     def with_content(self) -> "FactSheetQuerySet":
         return self.prefetch_related("red_flags", "sections", "tables", "related", "sources")
 
@@ -37,6 +66,16 @@ class FactSheet(models.Model):
     last_reviewed = models.DateField()
     next_review_due = models.DateField()
     published = models.BooleanField(default=False)
+    asks_cancer_history = models.BooleanField(
+        default=False,
+        help_text='Add "I have or have had cancer" to the sheet\'s self-check list.',
+    )
+    questions = models.JSONField(
+        default=list, blank=True, help_text="Questions a patient could ask; printed in the PDF."
+    )
+    search_document = models.TextField(
+        blank=True, editable=False, help_text="All the sheet's words, kept for search."
+    )
     content_version = models.PositiveIntegerField(
         default=1, help_text="Raised on every save, so each emailed report names what it used."
     )
@@ -53,11 +92,24 @@ class FactSheet(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("factsheets:detail", kwargs={"slug": self.slug})
 
+    def refresh_search_document(self) -> None:
+        """Gather every word a reader could search for into one field (saved by the caller)."""
+        parts = [self.title, self.subtitle, self.summary]
+        parts += [flag.text for flag in self.red_flags.all()]
+        for section in self.sections.all():
+            parts += [section.heading, section.body, *section.bullets]
+        for table in self.tables.all():
+            parts += [table.caption, *table.header, *(cell for row in table.rows for cell in row)]
+        self.search_document = "\n".join(part for part in parts if part)
+
 
 class RedFlag(models.Model):
     sheet = models.ForeignKey(FactSheet, on_delete=models.CASCADE, related_name="red_flags")
     level = models.CharField(max_length=12, choices=ActionLevel.choices)
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, help_text="The warning sign and what to do.")
+    symptom = models.CharField(
+        max_length=200, blank=True, help_text='The sign alone, for "Tick any that apply to you".'
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -29,6 +29,10 @@ def load_sheet(data: dict, *, replace: bool = False) -> tuple[FactSheet, bool]:
     sheet.last_reviewed = date.fromisoformat(data["last_reviewed"])
     sheet.next_review_due = date.fromisoformat(data["next_review_due"])
     sheet.published = data.get("published", True)
+    sheet.asks_cancer_history = any(
+        q["key"] == "cancer_history" for q in data.get("context_questions", [])
+    )
+    sheet.questions = data.get("questions", [])
     if existing:
         sheet.content_version += 1
     sheet.updated_at = timezone.now()
@@ -36,7 +40,13 @@ def load_sheet(data: dict, *, replace: bool = False) -> tuple[FactSheet, bool]:
     for child in (sheet.red_flags, sheet.sections, sheet.tables, sheet.related, sheet.sources):
         child.all().delete()
     RedFlag.objects.bulk_create(
-        RedFlag(sheet=sheet, position=i, level=flag["level"], text=flag["text"])
+        RedFlag(
+            sheet=sheet,
+            position=i,
+            level=flag["level"],
+            text=flag["text"],
+            symptom=flag.get("symptom", ""),
+        )
         for i, flag in enumerate(data["red_flags"])
     )
     for i, block in enumerate(data["blocks"]):
@@ -76,6 +86,8 @@ def load_sheet(data: dict, *, replace: bool = False) -> tuple[FactSheet, bool]:
         )
         for i, s in enumerate(data["sources"])
     )
+    sheet.refresh_search_document()
+    sheet.save(update_fields=["search_document"])
     return sheet, True
 
 

@@ -6,4 +6,5 @@ app_name = "factsheets"
 
 urlpatterns = [
     path("factsheets/<slug:slug>/", views.detail, name="detail"),
+    path("search/", views.search, name="search"),
 ]

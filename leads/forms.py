@@ -3,6 +3,8 @@ from django import forms
 from django.conf import settings
 from phonenumber_field.formfields import PhoneNumberField
 
+from factsheets.models import FactSheet
+
 from .models import ContactMethod, PainDuration
 
 
@@ -13,7 +15,31 @@ def _helper() -> FormHelper:
     return helper
 
 
-class ReportRequestForm(forms.Form):
+class SelfCheckMixin:
+    """Adds the sheet's optional "Tick any that apply to you" list before the consent box."""
+
+    def add_self_check(self, sheet: FactSheet | None) -> None:
+        if sheet is None:
+            return
+        flags = list(sheet.red_flags.all())
+        self.fields["symptoms"] = forms.TypedMultipleChoiceField(
+            label="Tick any that apply to you (optional)",
+            required=False,
+            coerce=int,
+            choices=[(flag.pk, flag.symptom or flag.text) for flag in flags],
+            widget=forms.CheckboxSelectMultiple,
+            help_text="This helps us tell you how soon to get help. You do not have to tick any.",
+            error_messages={"invalid_choice": "Choose only from the signs listed"},
+        )
+        if sheet.asks_cancer_history:
+            self.fields["cancer_history"] = forms.BooleanField(
+                label="I have or have had cancer", required=False
+            )
+        order = [name for name in self.fields if name != "consent"] + ["consent"]
+        self.order_fields(order)
+
+
+class ReportRequestForm(SelfCheckMixin, forms.Form):
     prefix = "report"
 
     name = forms.CharField(
@@ -40,8 +66,9 @@ class ReportRequestForm(forms.Form):
         error_messages={"required": "Tick the box to agree, so that we can email you the report"},
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sheet: FactSheet | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.add_self_check(sheet)
         self.fields["consent"].label = (
             f"I agree to {settings.CLINIC_NAME} storing my name and email address so that it "
             "can email me this fact sheet. They are used for nothing else."
@@ -49,7 +76,7 @@ class ReportRequestForm(forms.Form):
         self.helper = _helper()
 
 
-class ConsultationRequestForm(forms.Form):
+class ConsultationRequestForm(SelfCheckMixin, forms.Form):
     prefix = "consultation"
 
     name = ReportRequestForm.base_fields["name"]
@@ -106,8 +133,9 @@ class ConsultationRequestForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sheet: FactSheet | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.add_self_check(sheet)
         self.fields["consent"].label = (
             f"I agree to {settings.CLINIC_NAME} storing these details, including what I have "
             "said about my health, so that its staff can contact me about a consultation."

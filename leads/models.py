@@ -11,6 +11,42 @@ REPORT_CONSENT_VERSION = "report-consent-v1"
 CONSULTATION_CONSENT_VERSION = "consultation-consent-v1"
 
 
+class Urgency(models.TextChoices):
+    """The self-check outcome (factsheets.assessment), most pressing first."""
+
+    EMERGENCY = "emergency", "Emergency"
+    URGENT = "urgent", "Urgent"
+    SOON = "soon", "Soon"
+    NONE = "none", "No red flags ticked"
+
+
+class SelfCheckRecord(models.Model):
+    """What a person ticked on a sheet's self-check list, and what the rule made of it.
+
+    The list is stored whole (ticked and not) with the content and rule versions, so the
+    outcome shown at the time can be reproduced even after the sheet is edited.
+    """
+
+    self_check = models.JSONField(default=list, blank=True)
+    cancer_history = models.BooleanField(null=True, blank=True)
+    urgency = models.CharField(
+        max_length=10, choices=Urgency.choices, default=Urgency.NONE, db_index=True
+    )
+    rules_version = models.CharField(max_length=40, blank=True)
+    content_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def ticked(self) -> list[dict]:
+        return [item for item in self.self_check if item["ticked"]]
+
+    @property
+    def not_ticked(self) -> list[dict]:
+        return [item for item in self.self_check if not item["ticked"]]
+
+
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"
@@ -23,7 +59,7 @@ class ReportRequestQuerySet(models.QuerySet):
         return self.filter(status=ReportStatus.QUEUED, updated_at__lt=timezone.now() - older_than)
 
 
-class ReportRequest(models.Model):
+class ReportRequest(SelfCheckRecord):
     sheet = models.ForeignKey(FactSheet, on_delete=models.PROTECT, related_name="report_requests")
     name = models.CharField(max_length=100)
     email = models.EmailField(max_length=254)
@@ -78,7 +114,7 @@ class ConsultationRequestQuerySet(models.QuerySet):
         return self.filter(clinic_notified_at__isnull=True)
 
 
-class ConsultationRequest(models.Model):
+class ConsultationRequest(SelfCheckRecord):
     sheet = models.ForeignKey(
         FactSheet, on_delete=models.PROTECT, related_name="consultation_requests"
     )

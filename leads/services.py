@@ -1,4 +1,5 @@
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -6,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.mail import build_templated_email
+from factsheets.assessment import RULES_VERSION, assess
 from factsheets.models import FactSheet
 
 from .models import (
@@ -36,14 +38,46 @@ def _after_commit(action, *, what: str, pk: int) -> None:
     transaction.on_commit(run)
 
 
+def self_check_fields(
+    sheet: FactSheet, ticked_flag_ids: Iterable[int], cancer_history: bool | None
+) -> dict:
+    """The whole list as shown (ticked or not), the outcome, and the versions that made it."""
+    ticked_ids = set(ticked_flag_ids)
+    checklist = [
+        {
+            "flag_id": flag.pk,
+            "symptom": flag.symptom or flag.text,
+            "level": flag.level,
+            "ticked": flag.pk in ticked_ids,
+        }
+        for flag in sheet.red_flags.all()
+    ]
+    outcome = assess(item["level"] for item in checklist if item["ticked"])
+    return {
+        "self_check": checklist,
+        "cancer_history": cancer_history if sheet.asks_cancer_history else None,
+        "urgency": outcome.level,
+        "rules_version": RULES_VERSION,
+        "content_version": sheet.content_version,
+    }
+
+
 @transaction.atomic
-def create_report_request(*, sheet: FactSheet, name: str, email: str) -> ReportRequest:
+def create_report_request(
+    *,
+    sheet: FactSheet,
+    name: str,
+    email: str,
+    ticked_flag_ids: Iterable[int] = (),
+    cancer_history: bool | None = None,
+) -> ReportRequest:
     request = ReportRequest.objects.create(
         sheet=sheet,
         name=name,
         email=email,
         consent_version=REPORT_CONSENT_VERSION,
         consented_at=timezone.now(),
+        **self_check_fields(sheet, ticked_flag_ids, cancer_history),
     )
     _after_commit(
         lambda: report_requested.send(sender=ReportRequest, request_id=request.pk),
@@ -84,6 +118,8 @@ def create_consultation_request(
     contact_method: str,
     description: str,
     pain_duration: str,
+    ticked_flag_ids: Iterable[int] = (),
+    cancer_history: bool | None = None,
 ) -> ConsultationRequest:
     now = timezone.now()
     consultation = ConsultationRequest.objects.create(
@@ -98,6 +134,7 @@ def create_consultation_request(
         consent_version=CONSULTATION_CONSENT_VERSION,
         consented_at=now,
         due_at=one_working_day_after(now),
+        **self_check_fields(sheet, ticked_flag_ids, cancer_history),
     )
     _after_commit(
         lambda: consultation_request_created.send(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from weasyprint import HTML
 
 from config.mail import build_templated_email
+from factsheets.assessment import OUTCOMES
 from factsheets.models import FactSheet
 from factsheets.selectors import sheet_context
 from leads.models import ReportRequest, ReportStatus
@@ -27,6 +28,9 @@ def render_report_pdf(report: ReportRequest) -> bytes:
         "report": report,
         "generated_on": timezone.localdate(),
         "clinic_name": settings.CLINIC_NAME,
+        # The outcome stored at submission, not a fresh one: a report can be re-rendered
+        # exactly as first sent even after the sheet or the rules change.
+        "outcome": OUTCOMES[report.urgency],
     }
     html = render_to_string("reports/report.html", context)
     return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(pdf_variant=PDF_VARIANT)

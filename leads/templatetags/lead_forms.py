@@ -10,8 +10,10 @@ def lead_forms(context: template.Context, sheet) -> dict:
     """The two forms under a sheet: bound ones when a view re-shows errors, else blank ones."""
     return {
         "sheet": sheet,
-        "report_form": context.get("report_form") or ReportRequestForm(),
-        "consultation_form": context.get("consultation_form") or ConsultationRequestForm(),
+        "report_form": context.get("report_form") or ReportRequestForm(sheet=sheet),
+        "consultation_form": (
+            context.get("consultation_form") or ConsultationRequestForm(sheet=sheet)
+        ),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }

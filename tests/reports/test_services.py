@@ -25,13 +25,16 @@ def test_render_report_pdf_opens_with_the_patients_own_page(report):
     whole = "\n".join(page.extract_text() for page in reader.pages)
 
     assert "Prepared for Siobhán Nguyễn" in first_page
-    assert "Spinal metastases" in first_page
+    assert "Your assessment summary" in first_page
+    assert "Spinal\nmetastases" in first_page or "Spinal metastases" in first_page
     assert "call 999" in first_page
     assert f"Page 1 of {len(reader.pages)}" in first_page
     assert "Malignant spinal cord compression" in whole
     assert "Prostate cancer" in whole
     assert "not medical advice" in whole.lower()
-    assert reader.metadata.title == "Spinal metastases: fact sheet for Siobhán Nguyễn"
+    assert reader.metadata.title == (
+        "Spinal metastases: fact sheet and assessment summary for Siobhán Nguyễn"
+    )
 
 
 def test_render_report_pdf_prints_markup_in_a_name_as_text(spinal_metastases, caplog):
