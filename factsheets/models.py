@@ -95,7 +95,7 @@ class FactSheet(models.Model):
     def refresh_search_document(self) -> None:
         """Gather every word a reader could search for into one field (saved by the caller)."""
         parts = [self.title, self.subtitle, self.summary]
-        parts += [flag.text for flag in self.red_flags.all()]
+        parts += [text for flag in self.red_flags.all() for text in (flag.text, flag.symptom)]
         for section in self.sections.all():
             parts += [section.heading, section.body, *section.bullets]
         for table in self.tables.all():

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -186,3 +187,68 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, db, url, f
 
     assert ConsultationRequest.objects.count() + ReportRequest.objects.count() == 20
     assert with_twenty == with_two
+
+
+# --- self-check urgency ----------------------------------------------------------------------
+
+
+def test_consultation_changelist_puts_new_emergency_and_urgent_requests_first(admin_client, db):
+    now = timezone.now()
+    ConsultationRequestFactory(name="Routine newest", urgency="none", created_at=now)
+    ConsultationRequestFactory(name="Urgent", urgency="urgent", created_at=now - timedelta(hours=2))
+    ConsultationRequestFactory(
+        name="Emergency but booked",
+        urgency="emergency",
+        status="booked",
+        created_at=now - timedelta(hours=1),
+    )
+    ConsultationRequestFactory(
+        name="Emergency", urgency="emergency", created_at=now - timedelta(hours=3)
+    )
+
+    names = _row_names(admin_client.get(CONSULTATIONS))
+
+    assert names == ["Emergency", "Urgent", "Routine newest", "Emergency but booked"]
+
+
+def test_consultation_changelist_shows_urgency_as_a_labelled_badge(admin_client, db):
+    ConsultationRequestFactory(urgency="emergency")
+
+    html = admin_client.get(CONSULTATIONS).content.decode()
+
+    assert re.search(r"<span style=\"background:#d5281b[^>]*>Emergency</span>", html)
+
+
+def test_consultation_changelist_filters_by_urgency(admin_client, db):
+    ConsultationRequestFactory(name="Flagged", urgency="urgent")
+    ConsultationRequestFactory(name="Not flagged", urgency="none")
+
+    response = admin_client.get(CONSULTATIONS, {"urgency__exact": "urgent"})
+
+    assert _row_names(response) == ["Flagged"]
+
+
+def test_consultation_change_page_lists_what_was_ticked(admin_client, spinal_metastases):
+    flag = spinal_metastases.red_flags.filter(level="emergency").first()
+    consultation = ConsultationRequestFactory(
+        sheet=spinal_metastases,
+        urgency="emergency",
+        cancer_history=True,
+        rules_version="self-check-test",
+        content_version=1,
+        self_check=[
+            {
+                "flag_id": flag.pk,
+                "symptom": "Legs <b>weak</b>",
+                "level": "emergency",
+                "ticked": True,
+            }
+        ],
+    )
+
+    html = admin_client.get(
+        reverse("admin:leads_consultationrequest_change", args=[consultation.pk])
+    ).content.decode()
+
+    assert "Legs &lt;b&gt;weak&lt;/b&gt; <em>(emergency)</em>" in html
+    assert "Has or had cancer: Yes" in html

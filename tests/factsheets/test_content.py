@@ -1,0 +1,117 @@
+"""The shipped library, checked as a reviewer would before publishing."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import textstat
+
+from factsheets.services import CONTENT_DIR
+
+SHEETS = {path.stem: json.loads(path.read_text()) for path in sorted(CONTENT_DIR.glob("*.json"))}
+
+# Flesch reading ease 60-70 is "plain English" on Flesch's scale (roughly what a 13 to 15
+# year old reads easily), the level the NHS aims its patient information at. Our worried
+# readers get no less: body text must score at least 60. Medical names (myeloma,
+# radiotherapy) pull the score down, so a sheet that passes has kept everything else short.
+MIN_READING_EASE = 60
+
+THE_SEEDS_RELATED = [
+    "prostate-cancer-and-back-pain",
+    "cauda-equina-syndrome",
+    "multiple-myeloma",
+    "osteoporosis",
+]
+
+
+def body_text(sheet: dict) -> str:
+    return " ".join(
+        " ".join(block.get("paragraphs", []) + block.get("bullets", []))
+        for block in sheet["blocks"]
+        if block["type"] == "section"
+    )
+
+
+def test_library_has_every_sheet_the_seed_names_plus_spinal_infection():
+    expected = {"spinal-metastases", "metastatic-spinal-cord-compression", "spinal-infection"}
+    assert expected | set(THE_SEEDS_RELATED) <= set(SHEETS)
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_file_name_matches_its_slug(slug):
+    assert SHEETS[slug]["slug"] == slug
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_lists_sources_with_publisher_and_title(slug):
+    sources = SHEETS[slug]["sources"]
+
+    assert sources, f"{slug} has no sources"
+    for source in sources:
+        assert source["title"].strip() and source["publisher"].strip()
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_review_dates_are_set_and_next_review_within_three_years(slug):
+    reviewed = date.fromisoformat(SHEETS[slug]["last_reviewed"])
+    due = date.fromisoformat(SHEETS[slug]["next_review_due"])
+
+    assert reviewed <= date.today()
+    assert reviewed < due <= reviewed.replace(year=reviewed.year + 3)
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_has_an_emergency_or_urgent_red_flag_each_with_a_checklist_label(slug):
+    flags = SHEETS[slug]["red_flags"]
+
+    assert any(flag["level"] in {"emergency", "urgent"} for flag in flags)
+    assert all(flag["level"] in {"emergency", "urgent", "soon"} for flag in flags)
+    assert all(flag.get("symptom", "").strip() for flag in flags)
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_every_related_link_points_to_a_shipped_sheet(slug):
+    for related in SHEETS[slug]["related"]:
+        assert related["slug"] in SHEETS, f"{slug} links to missing {related['slug']}"
+
+
+def test_spinal_metastases_relates_to_every_sheet_the_seed_names():
+    related = [r["slug"] for r in SHEETS["spinal-metastases"]["related"]]
+    assert related == THE_SEEDS_RELATED
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_body_reads_at_plain_english_level(slug):
+    score = textstat.flesch_reading_ease(body_text(SHEETS[slug]))
+
+    assert score >= MIN_READING_EASE, f"{slug} reads at {score:.0f}"
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_uses_uk_emergency_numbers_only(slug):
+    text = json.dumps(SHEETS[slug])
+
+    assert "911" not in text.replace("999", "")
+    assert "emergency room" not in text.lower()
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_sheet_has_sections_on_what_it_is_and_tests_and_treatment(slug):
+    headings = " ".join(
+        block["heading"].lower() for block in SHEETS[slug]["blocks"] if block["type"] == "section"
+    ) + " ".join(
+        block["caption"].lower() for block in SHEETS[slug]["blocks"] if block["type"] == "table"
+    )
+
+    assert "what" in headings
+    assert any(word in headings for word in ("test", "scan", "investigat", "diagnos"))
+
+
+def test_loaded_content_keeps_the_checklist_labels(shipped_sheets):
+    for sheet in shipped_sheets.values():
+        assert all(flag.symptom for flag in sheet.red_flags.all()), sheet.slug
+
+
+def test_content_dir_holds_only_json_sheets():
+    assert all(path.suffix == ".json" for path in Path(CONTENT_DIR).iterdir())

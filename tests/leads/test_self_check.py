@@ -1,0 +1,152 @@
+"""The self-check on both forms: what a person sees at once, and what is stored."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from leads.models import ConsultationRequest, ReportRequest
+from reports.services import render_report_pdf
+
+REPORT_URL = "/factsheets/spinal-metastases/report/"
+CONSULTATION_URL = "/factsheets/spinal-metastases/consultation/"
+
+
+def flag_id(sheet, level: str) -> int:
+    return sheet.red_flags.filter(level=level).first().pk
+
+
+def test_sheet_page_offers_the_checklist_on_both_forms(client, spinal_metastases):
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+
+    assert html.count("Tick any that apply to you") == 2
+    for flag in spinal_metastases.red_flags.all():
+        assert html.count(f'value="{flag.pk}"') == 2
+    assert html.count("I have or have had cancer") == 2
+
+
+def test_report_with_an_emergency_tick_leads_with_the_999_panel(client, spinal_metastases):
+    data = {
+        "report-name": "Ada",
+        "report-email": "ada@example.com",
+        "report-consent": "on",
+        "report-symptoms": [
+            flag_id(spinal_metastases, "urgent"),
+            flag_id(spinal_metastases, "emergency"),
+        ],
+    }
+
+    response = client.post(REPORT_URL, data, follow=True)
+
+    html = response.content.decode()
+    main = html[html.index('<main id="main"') :]
+    panel = main.index("Call 999 or go to A&amp;E now")
+    assert panel < main.index("Your report is on its way")
+    assert "Immediate action required:" in main[:panel]
+    assert ReportRequest.objects.get().urgency == "emergency"
+
+
+def test_report_with_an_urgent_tick_leads_with_same_day_advice(client, spinal_metastases):
+    data = {
+        "report-name": "Ada",
+        "report-email": "ada@example.com",
+        "report-consent": "on",
+        "report-symptoms": [flag_id(spinal_metastases, "urgent")],
+    }
+
+    html = client.post(REPORT_URL, data, follow=True).content.decode()
+
+    main = html[html.index('<main id="main"') :]
+    assert main.index("Get medical advice today") < main.index("Your report is on its way")
+    assert "Urgent advice:" in main
+    assert "Immediate action required: </span><span" not in main.split("Your report")[0]
+
+
+def test_report_with_nothing_ticked_still_works_and_shows_no_outcome_panel(
+    client, spinal_metastases, valid_report
+):
+    html = client.post(REPORT_URL, valid_report, follow=True).content.decode()
+
+    main = html[html.index('<main id="main"') :]
+    assert main.index("<h1") < main.index("Your report is on its way") < main.index("Do not wait")
+    request = ReportRequest.objects.get()
+    assert request.urgency == "none"
+    assert request.ticked == []
+    assert len(request.not_ticked) == spinal_metastases.red_flags.count()
+
+
+def test_consultation_with_an_emergency_tick_shows_the_panel_and_is_saved_flagged(
+    client, spinal_metastases, valid_consultation
+):
+    data = valid_consultation | {
+        "consultation-symptoms": [flag_id(spinal_metastases, "emergency")],
+        "consultation-cancer_history": "on",
+    }
+
+    html = client.post(CONSULTATION_URL, data, follow=True).content.decode()
+
+    main = html[html.index('<main id="main"') :]
+    assert main.index("Call 999 or go to A&amp;E now") < main.index("We have your request")
+    consultation = ConsultationRequest.objects.get()
+    assert consultation.urgency == "emergency"
+    assert consultation.cancer_history is True
+    assert [item["level"] for item in consultation.ticked] == ["emergency"]
+    assert consultation.rules_version and consultation.content_version == 1
+
+
+def test_a_forged_outcome_in_the_url_shows_no_panel(client, spinal_metastases):
+    response = client.get("/factsheets/spinal-metastases/report/sent/?outcome=emergency")
+
+    assert "Call 999 or go to A&amp;E now" not in response.content.decode()
+
+
+def test_a_flag_from_another_sheet_is_refused_and_nothing_saved(
+    client, shipped_sheets, valid_report
+):
+    foreign = shipped_sheets["osteoporosis"].red_flags.first().pk
+
+    response = client.post(REPORT_URL, valid_report | {"report-symptoms": [foreign]})
+
+    assert response.status_code == 200
+    assert "Choose only from the signs listed" in response.content.decode()
+    assert ReportRequest.objects.count() == 0
+
+
+def test_pdf_summary_lists_ticked_and_unticked_signs_and_the_outcome(
+    client, shipped_sheets, valid_report
+):
+    sheet = shipped_sheets["metastatic-spinal-cord-compression"]
+    ticked = sheet.red_flags.filter(level="urgent").first()
+    client.post(
+        f"/factsheets/{sheet.slug}/report/",
+        valid_report | {"report-symptoms": [ticked.pk]},
+    )
+    report = ReportRequest.objects.get()
+
+    reader = PdfReader(io.BytesIO(render_report_pdf(report)))
+    first = " ".join(reader.pages[0].extract_text().split())
+    second = " ".join(reader.pages[1].extract_text().split()) if len(reader.pages) > 1 else ""
+    summary = first + " " + second
+
+    assert "Your assessment summary" in first
+    assert "Get medical advice today" in first
+    assert "You told us you have" in first
+    assert " ".join(ticked.symptom.split()) in summary
+    assert "You did not tick" in summary
+    untouched = sheet.red_flags.filter(level="emergency").first().symptom
+    assert " ".join(untouched.split()) in summary
+    assert "Questions you could ask" in summary
+    assert sheet.questions[0].split()[0] in summary
+    assert report.rules_version in summary.replace(" ", "") or report.rules_version in summary
+    assert "not a diagnosis" in first
+
+
+@pytest.mark.parametrize("url", [REPORT_URL, CONSULTATION_URL])
+def test_invalid_post_keeps_the_ticks(client, spinal_metastases, url):
+    prefix = "report" if url == REPORT_URL else "consultation"
+    ticked = flag_id(spinal_metastases, "emergency")
+
+    html = client.post(url, {f"{prefix}-symptoms": [ticked]}).content.decode()
+
+    checkbox = html[html.index(f'name="{prefix}-symptoms" value="{ticked}"') - 200 :][:400]
+    assert "checked" in checkbox
