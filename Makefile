@@ -1,4 +1,4 @@
-.PHONY: run test test-unit test-integration check fix migrations
+.PHONY: run test test-unit test-integration test-browser check fix migrations
 
 # Install everything and run the site on http://127.0.0.1:8000 (embedded mode).
 run:
@@ -13,6 +13,11 @@ test-unit:
 
 test-integration:
 	scripts/test.sh -m integration
+
+# The real-browser tests alone (Debian's Chromium via Playwright, axe-core, Nu HTML Checker).
+# Screenshots are written to test-artifacts/screenshots/.
+test-browser:
+	scripts/test.sh -m browser
 
 check:
 	scripts/bootstrap.sh --test

@@ -10,6 +10,13 @@ want_test=0
 
 # --- System packages (WeasyPrint's Pango and HarfBuzz, fonts) ---------------------------------
 apt_packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+if ((want_test)); then
+  # Browser tests: Debian's Chromium (never Playwright's own download), Java for the Nu HTML
+  # Checker, Node for the npm packages (axe-core, vnu-jar).
+  apt_packages+=(chromium)
+  command -v java >/dev/null 2>&1 || apt_packages+=(default-jre-headless)
+  command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -60,4 +67,14 @@ if [[ ! -f "$stamp" && ! -f ".venv/.installed-${hash}[test]" ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".${extras}"
   touch "$stamp"
+fi
+
+# --- npm packages for the browser tests (axe-core, vnu-jar) -----------------------------------
+if ((want_test)); then
+  npm_stamp="node_modules/.installed-$(sha256sum package.json package-lock.json | sha256sum | cut -c1-16)"
+  if [[ ! -f "$npm_stamp" ]]; then
+    echo "==> Installing npm packages for the browser tests"
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+    touch "$npm_stamp"
+  fi
 fi

@@ -81,16 +81,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_server):
     broker = settings.CELERY_BROKER_URL
     assert broker.startswith("redis://"), "integration tests need CELERY_BROKER_URL=redis://..."
     redis.Redis.from_url(broker).flushdb()
-    db = settings.DATABASES["default"]
-    env = os.environ | {
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
-        "REPORT_RETRY_BASE_SECONDS": "0.5",
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = _service_env(smtp_server) | {"REPORT_RETRY_BASE_SECONDS": "0.5"}
     log_path = Path(settings.VAR_DIR) / "test-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
@@ -119,3 +110,45 @@ def worker(celery_worker_process, smtp):
     """The running worker, with an empty SMTP inbox; fails the test if the worker died."""
     assert celery_worker_process.poll() is None, "the Celery worker process has exited"
     return celery_worker_process
+
+
+def _service_env(smtp_server) -> dict[str, str]:
+    """Environment for a process of ours that must share the test database, Redis and SMTP."""
+    db = settings.DATABASES["default"]
+    return os.environ | {
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def site_server(django_db_setup, smtp_server):
+    """The site under gunicorn (as in production) on a free loopback port, on the test database;
+    static files come from STATIC_ROOT through WhiteNoise, collected by scripts/test.sh."""
+    port = free_port()
+    log_path = Path(settings.VAR_DIR) / "test-site.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--access-logfile", "-"],
+        cwd=ROOT, env=_service_env(smtp_server), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()

@@ -1,0 +1,398 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, against the site under
+gunicorn on the test database, with the Celery worker and the SMTP server running.
+
+Screenshots land in test-artifacts/screenshots/ (not committed) for a person to look at.
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from factsheets.services import load_shipped_content
+from leads.models import ConsultationRequest, ReportRequest
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+SHEET = "/factsheets/spinal-metastases/"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
+    # still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sheets():
+    return {sheet.slug: sheet for sheet, _ in load_shipped_content()}
+
+
+@pytest.fixture
+def new_page(chromium, site_server):
+    contexts = []
+
+    def open_page(*, viewport=DESKTOP, javascript=True):
+        context = chromium.new_context(
+            viewport=viewport, java_script_enabled=javascript, base_url=site_server
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:120] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+
+
+def focused_element(page) -> dict:
+    return page.evaluate(
+        "() => ({id: document.activeElement.id, tag: document.activeElement.tagName,"
+        " cls: document.activeElement.className})"
+    )
+
+
+def tab_to(page, element_id: str, limit: int = 200) -> None:
+    """Press Tab until the element has focus, as a keyboard user would."""
+    for _ in range(limit):
+        if focused_element(page)["id"] == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"could not reach #{element_id} with the Tab key")
+
+
+def submit_empty(page, form_id: str) -> None:
+    page.goto(SHEET)
+    page.locator(f"#{form_id} button[type=submit]").click()
+
+
+# --- the journey ---------------------------------------------------------------------------
+
+
+def test_keyboard_journey_from_home_to_both_emails(new_page, sheets, worker, smtp, settings):
+    page = new_page()
+    page.goto("/")
+    screenshot(page, "home-desktop")
+    tab_to(page, "site-search-q")
+    page.keyboard.type("metastases")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Spinal metastases", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{SHEET}")
+
+    emergency = page.locator(".care-card--emergency").first
+    assert emergency.is_visible()
+    assert "Call 999 or go to A&E now" in emergency.inner_text()
+
+    tab_to(page, "id_report-name")
+    page.keyboard.type("Zoë Keyboard")
+    page.keyboard.press("Tab")
+    page.keyboard.type("zoe.keyboard@example.com")
+    tab_to(page, "id_report-consent")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/report/sent/**")
+    assert page.get_by_role("heading", name="Your report is on its way").is_visible()
+
+    page.goto(SHEET)
+    tab_to(page, "id_consultation-name")
+    page.keyboard.type("Siobhán Keyboard")
+    page.keyboard.press("Tab")
+    page.keyboard.type("siobhan@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("07911 123456")
+    tab_to(page, "id_consultation-contact_method_0")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consultation-description")
+    page.keyboard.type("Back pain for a month.")
+    tab_to(page, "id_consultation-pain_duration_0")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consultation-consent")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/consultation/sent/**")
+    assert "within one working day" in page.inner_text("main")
+
+    messages = smtp.wait_for(2)
+    assert sorted(m["To"] for m in messages) == sorted(
+        ["zoe.keyboard@example.com", settings.CLINIC_NOTIFY_EMAIL]
+    )
+    assert ReportRequest.objects.get().name == "Zoë Keyboard"
+    assert ConsultationRequest.objects.get().phone == "+447911123456"
+
+
+@pytest.mark.parametrize(
+    ("form_id", "first_error"),
+    [("report-form", "Enter your name"), ("consultation-form", "Enter your name")],
+)
+def test_empty_submit_focuses_the_error_summary_with_links_to_fields(
+    new_page, sheets, form_id, first_error
+):
+    page = new_page()
+    submit_empty(page, form_id)
+
+    focused = focused_element(page)
+    assert "error-summary" in focused["cls"]
+    links = page.locator(".error-summary a")
+    assert links.first.inner_text() == first_error
+    href = links.first.get_attribute("href")
+    links.first.focus()
+    page.keyboard.press("Enter")
+    assert f"#{focused_element(page)['id']}" == href
+    screenshot(page, f"{form_id}-errors-desktop")
+
+
+def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_consultation):
+    page = new_page(javascript=False)
+    page.goto(SHEET)
+    page.fill("#id_report-name", "No Script")
+    page.fill("#id_report-email", "noscript@example.com")
+    page.check("#id_report-consent")
+    page.locator("#report-form button[type=submit]").click()
+    assert page.get_by_role("heading", name="Your report is on its way").is_visible()
+
+    page.goto(SHEET)
+    for name, value in valid_consultation.items():
+        field = f"#id_{name}"
+        if name.endswith(("contact_method", "pain_duration")):
+            page.check(f"input[name='{name}'][value='{value}']")
+        elif name.endswith("consent"):
+            page.check(field)
+        else:
+            page.fill(field, value)
+    page.locator("#consultation-form button[type=submit]").click()
+    assert page.get_by_role("heading", name="We have your request").is_visible()
+    assert ReportRequest.objects.count() == 1
+    assert ConsultationRequest.objects.count() == 1
+
+
+def test_emergency_tick_shows_the_999_panel_first(new_page, sheets):
+    page = new_page(viewport=PHONE)
+    page.goto(SHEET)
+    page.fill("#id_report-name", "Tick Emergency")
+    page.fill("#id_report-email", "tick@example.com")
+    page.locator("input[name='report-symptoms']").first.check()
+    page.check("#id_report-consent")
+    page.locator("#report-form button[type=submit]").click()
+
+    first_heading = page.locator("main h1, main h2").first
+    assert "Call 999 or go to A&E now" in first_heading.inner_text()
+    screenshot(page, "emergency-confirmation-phone")
+
+
+# --- every page type: axe-core and the layout checks ----------------------------------------
+
+
+def page_urls(sheets) -> dict[str, str]:
+    urls = {"home": "/", "search": "/search/?q=back+pain", "search-empty": "/search/?q=zzyzx"}
+    urls |= {f"sheet-{slug}": f"/factsheets/{slug}/" for slug in sheets}
+    urls |= {"privacy": "/privacy/", "not-found": "/factsheets/no-such-sheet/"}
+    return urls
+
+
+def confirmation_pages(page) -> dict[str, str]:
+    """Reach each confirmation page the way a patient does, returning its URL by name."""
+    found = {}
+    for name, form, field_values, ticks in [
+        ("report-sent", "report", {"name": "A", "email": "a@example.com"}, 0),
+        ("report-sent-emergency", "report", {"name": "B", "email": "b@example.com"}, 1),
+        (
+            "consultation-sent",
+            "consultation",
+            {"name": "C", "email": "c@example.com", "phone": "07911 123456",
+             "description": "Back pain."},
+            0,
+        ),
+    ]:  # fmt: skip
+        page.goto(SHEET)
+        for field, value in field_values.items():
+            page.fill(f"#id_{form}-{field}", value)
+        if form == "consultation":
+            page.check("#id_consultation-contact_method_0")
+            page.check("#id_consultation-pain_duration_0")
+        if ticks:
+            page.locator(f"input[name='{form}-symptoms']").first.check()
+        page.check(f"#id_{form}-consent")
+        page.locator(f"#{form}-form button[type=submit]").click()
+        page.wait_for_load_state()
+        found[name] = page.url
+    return found
+
+
+def test_every_page_type_has_no_wcag_violations(new_page, sheets):
+    page = new_page()
+    urls = page_urls(sheets) | confirmation_pages(new_page())
+    problems = {}
+    for name, url in urls.items():
+        page.goto(url)
+        if violations := axe_violations(page):
+            problems[name] = violations
+    for form_id in ("report-form", "consultation-form"):
+        submit_empty(page, form_id)
+        if violations := axe_violations(page):
+            problems[f"{form_id}-errors"] = violations
+
+    assert problems == {}
+
+
+def test_pages_fit_a_320px_screen_and_200_percent_text(new_page, sheets):
+    narrow = new_page(viewport={"width": 320, "height": 640})
+    wide = new_page()
+    for url in ["/", SHEET, "/search/?q=back", "/privacy/"]:
+        narrow.goto(url)
+        assert narrow.evaluate("document.documentElement.scrollWidth") <= 320, url
+        wide.goto(url)
+        wide.add_style_tag(content="html { font-size: 200% !important; }")
+        assert wide.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"], url
+    narrow.goto(SHEET)
+    screenshot(narrow, "sheet-320")
+
+
+def test_phone_and_desktop_screenshots_of_the_sheet(new_page, sheets):
+    for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
+        page = new_page(viewport=viewport)
+        page.goto(SHEET)
+        screenshot(page, f"sheet-{name}")
+        submit_empty(page, "report-form")
+        screenshot(page, f"report-form-errors-{name}")
+        submit_empty(page, "consultation-form")
+        screenshot(page, f"consultation-form-errors-{name}")
+    assert len(list(ARTIFACTS.glob("*.png"))) >= 6
+
+
+def test_focus_is_always_visible(new_page, sheets):
+    page = new_page()
+    page.goto(SHEET)
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        style = page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return {outline: s.outlineStyle, width: s.outlineWidth, shadow: s.boxShadow}; }"
+        )
+        assert style["outline"] != "none" and style["width"] != "0px", style
+
+
+def test_emergency_and_urgent_differ_in_words_and_icon_not_only_colour(new_page, sheets):
+    page = new_page()
+    page.goto(SHEET)
+    emergency = page.locator(".care-card--emergency h2").first
+    urgent = page.locator(".care-card--urgent h2").first
+
+    assert emergency.locator(".care-card__icon").count() == 1
+    assert urgent.locator(".care-card__icon").count() == 0
+    assert "Immediate action required:" in emergency.text_content()
+    assert "Urgent advice:" in urgent.text_content()
+    assert emergency.inner_text() != urgent.inner_text()
+
+
+def test_sheet_page_is_light_and_makes_no_outside_requests(new_page, sheets, site_server):
+    page = new_page()
+    requests = []
+    sizes = {}
+    page.on("request", lambda request: requests.append(request.url))
+
+    def record(response):
+        if response.request.resource_type in {"document", "stylesheet"}:
+            sizes[response.url] = len(response.body())
+
+    page.on("response", record)
+    page.goto(SHEET, wait_until="networkidle")
+
+    assert requests and all(url.startswith(site_server) for url in requests), requests
+    assert not [url for url in requests if url.endswith(".js")]
+    assert sum(sizes.values()) < 60 * 1024, sizes
+
+
+def test_print_stylesheet_hides_the_forms(new_page, sheets):
+    page = new_page()
+    page.goto(SHEET)
+    page.emulate_media(media="print")
+
+    assert page.locator(".lead-forms").is_hidden()
+    assert page.locator(".care-card--emergency").first.is_visible()
+
+
+# --- HTML validity ---------------------------------------------------------------------------
+
+
+def test_every_page_type_is_valid_html(sheets, tmp_path, valid_report, valid_consultation):
+    client = Client()
+    pages = {name: client.get(url) for name, url in page_urls(sheets).items()}
+    pages["report-errors"] = client.post(f"{SHEET}report/", {})
+    pages["consultation-errors"] = client.post(f"{SHEET}consultation/", {})
+    emergency = sheets["spinal-metastases"].red_flags.filter(level="emergency").first().pk
+    emergency_report = valid_report | {"report-symptoms": [emergency]}
+    for name, data, url in [
+        ("report-sent", valid_report, f"{SHEET}report/"),
+        ("report-sent-emergency", emergency_report, f"{SHEET}report/"),
+        ("consultation-sent", valid_consultation, f"{SHEET}consultation/"),
+    ]:
+        pages[name] = client.post(url, data, follow=True)
+    files = []
+    for name, response in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_bytes(response.content)
+        files.append(str(path))
+
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    errors = [
+        f"{Path(m['url']).stem}: {m['message']} ({m.get('extract', '')[:80]!r})" for m in messages
+    ]
+    assert errors == []
+
+
+def test_browser_tests_use_debians_chromium_not_a_download(chromium):
+    assert re.match(r"^\d+\.", chromium.version)
+    assert Path("/usr/bin/chromium").exists()
