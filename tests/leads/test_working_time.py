@@ -3,7 +3,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.working_time import is_working_day, one_working_day_after
+from leads.working_time import (
+    close_of_working_day,
+    is_working_day,
+    one_working_day_after,
+    working_hours_between,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -79,3 +84,33 @@ def test_one_working_day_after_follows_the_clinic_hours(settings):
 )
 def test_is_working_day(day, working):
     assert is_working_day(day) is working
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        pytest.param(london(2026, 11, 23, 10), london(2026, 11, 23, 17), id="during-hours"),
+        pytest.param(london(2026, 11, 23, 7), london(2026, 11, 23, 17), id="before-opening"),
+        pytest.param(london(2026, 11, 23, 16, 59), london(2026, 11, 23, 17), id="just-in-time"),
+        pytest.param(london(2026, 11, 23, 17), london(2026, 11, 24, 17), id="at-closing"),
+        pytest.param(london(2026, 11, 27, 20), london(2026, 11, 30, 17), id="friday-evening"),
+        pytest.param(london(2026, 11, 28, 11), london(2026, 11, 30, 17), id="saturday"),
+        pytest.param(london(2026, 12, 24, 18), london(2026, 12, 29, 17), id="christmas-eve-late"),
+    ],
+)
+def test_close_of_working_day(start, expected):
+    assert close_of_working_day(start) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [
+        pytest.param(london(2026, 11, 23, 10), london(2026, 11, 23, 13), 3, id="same-morning"),
+        pytest.param(london(2026, 11, 23, 7), london(2026, 11, 23, 20), 8, id="whole-day"),
+        pytest.param(london(2026, 11, 27, 16), london(2026, 11, 30, 10), 2, id="over-weekend"),
+        pytest.param(london(2026, 12, 24, 16), london(2026, 12, 29, 9, 30), 1.5, id="christmas"),
+        pytest.param(london(2026, 11, 23, 13), london(2026, 11, 23, 10), 0, id="reversed"),
+    ],
+)
+def test_working_hours_between(start, end, hours):
+    assert working_hours_between(start, end) == hours
