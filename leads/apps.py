@@ -6,8 +6,17 @@ class LeadsConfig(AppConfig):
     verbose_name = "Patient requests"
 
     def ready(self) -> None:
-        from . import signals, tasks
+        from simple_history.signals import pre_create_historical_record
+
+        from . import history, signals, tasks
+        from .models import ConsultationRequest, ReportRequest
 
         signals.consultation_request_created.connect(
             tasks.enqueue_clinic_notification, dispatch_uid="leads.enqueue_clinic_notification"
         )
+        for model in (ConsultationRequest, ReportRequest):
+            pre_create_historical_record.connect(
+                history.load_expression_values,
+                sender=model.history.model,
+                dispatch_uid=f"leads.history_expressions.{model.__name__}",
+            )

@@ -1,8 +1,13 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Lower, Trim
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from factsheets.models import FactSheet
 
@@ -75,9 +80,12 @@ class ReportRequest(SelfCheckRecord):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReportRequestQuerySet.as_manager()
+    # The self-check list is never edited after submission, so history need not copy it.
+    history = HistoricalRecords(excluded_fields=["self_check", "updated_at"])
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("resend_reportrequest", "Can resend failed report emails")]
 
     def __str__(self) -> str:
         return f"Report request #{self.pk}"
@@ -103,15 +111,140 @@ class PainDuration(models.TextChoices):
     LONG = "over_3_months", "More than 3 months"
 
 
+class CloseReason(models.TextChoices):
+    BOOKED_ELSEWHERE = "booked_elsewhere", "Booked elsewhere"
+    NO_REPLY = "no_reply", "No reply after 3 attempts"
+    NOT_APPROPRIATE = "not_appropriate", "Not appropriate for the clinic"
+    DUPLICATE = "duplicate", "Duplicate of another request"
+    DECLINED = "declined", "Patient declined or cancelled"
+    ERASED = "erased", "Personal details erased"
+    OTHER = "other", "Other (see notes)"
+
+
+# Which status may follow which. "Booked" straight from "new" is the call that books at once.
+# Closed is final: a patient who comes back sends a new request.
+CONSULTATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    ConsultationStatus.NEW: frozenset(
+        {ConsultationStatus.CONTACTED, ConsultationStatus.BOOKED, ConsultationStatus.CLOSED}
+    ),
+    ConsultationStatus.CONTACTED: frozenset({ConsultationStatus.BOOKED, ConsultationStatus.CLOSED}),
+    ConsultationStatus.BOOKED: frozenset({ConsultationStatus.CLOSED}),
+    ConsultationStatus.CLOSED: frozenset(),
+}
+OPEN_STATUSES = (ConsultationStatus.NEW, ConsultationStatus.CONTACTED)
+
+# Self-check outcomes that shorten the reply promise to the same working day.
+SAME_DAY_URGENCIES = (Urgency.EMERGENCY, Urgency.URGENT)
+
+# Requests from the same email or phone this close together are shown as possible duplicates.
+DUPLICATE_WINDOW = timedelta(days=30)
+# Enough unanswered attempts to close a request as "no reply".
+NO_REPLY_ATTEMPTS = 3
+
+
+def _start_of_tomorrow(now: datetime) -> datetime:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    tomorrow = timezone.localtime(now, zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min, tzinfo=zone)
+
+
+def normalised_email(value):
+    """The email as compared for duplicates: trimmed and case-insensitive (a DB expression)."""
+    return Lower(Trim(value))
+
+
 class ConsultationRequestQuerySet(models.QuerySet):
     def open(self) -> "ConsultationRequestQuerySet":
-        return self.exclude(status__in=[ConsultationStatus.BOOKED, ConsultationStatus.CLOSED])
+        return self.filter(status__in=OPEN_STATUSES)
 
-    def overdue(self) -> "ConsultationRequestQuerySet":
-        return self.filter(status=ConsultationStatus.NEW, due_at__lt=timezone.now())
+    def overdue(self, now: datetime | None = None) -> "ConsultationRequestQuerySet":
+        """Nobody has reached the patient yet and the reply promise has run out."""
+        return self.filter(status=ConsultationStatus.NEW, due_at__lt=now or timezone.now())
+
+    def due_today(self, now: datetime | None = None) -> "ConsultationRequestQuerySet":
+        """Still waiting for a first reply, not yet overdue, due before midnight (clinic time)."""
+        now = now or timezone.now()
+        return self.filter(
+            status=ConsultationStatus.NEW, due_at__gte=now, due_at__lt=_start_of_tomorrow(now)
+        )
+
+    def mine(self, user) -> "ConsultationRequestQuerySet":
+        return self.filter(assigned_to=user)
+
+    def unassigned(self) -> "ConsultationRequestQuerySet":
+        return self.filter(assigned_to__isnull=True)
 
     def unnotified(self) -> "ConsultationRequestQuerySet":
         return self.filter(clinic_notified_at__isnull=True)
+
+    def with_triage_order(self, now: datetime | None = None) -> "ConsultationRequestQuerySet":
+        """The call-back queue: open requests by self-check urgency, overdue before the rest,
+        then oldest first; booked and closed requests after all open ones."""
+        is_open = Q(status__in=OPEN_STATUSES)
+        return self.annotate(
+            triage_rank=Case(
+                When(is_open & Q(urgency=Urgency.EMERGENCY), then=Value(0)),
+                When(is_open & Q(urgency=Urgency.URGENT), then=Value(1)),
+                When(is_open & Q(urgency=Urgency.SOON), then=Value(2)),
+                When(is_open, then=Value(3)),
+                default=Value(4),
+                output_field=IntegerField(),
+            ),
+            overdue_rank=Case(
+                When(
+                    status=ConsultationStatus.NEW, due_at__lt=now or timezone.now(), then=Value(0)
+                ),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        ).order_by("triage_rank", "overdue_rank", "created_at", "pk")
+
+    def with_attempt_count(self) -> "ConsultationRequestQuerySet":
+        attempts = ContactAttempt.objects.filter(consultation=OuterRef("pk"))
+        return self.annotate(attempt_count=_count(attempts))
+
+    def with_duplicate_count(self) -> "ConsultationRequestQuerySet":
+        """How many other requests look like the same person within the duplicate window."""
+        others = _same_person(
+            email=normalised_email(OuterRef("email")),
+            phone=OuterRef("phone"),
+            around=OuterRef("created_at"),
+        ).exclude(pk=OuterRef("pk"))
+        return self.annotate(duplicate_count=_count(others))
+
+    def possible_duplicates_of(
+        self, consultation: "ConsultationRequest"
+    ) -> "ConsultationRequestQuerySet":
+        """Requests that may be the same person: linked for staff to see, never merged."""
+        return (
+            self.filter(
+                pk__in=_same_person(
+                    email=normalised_email(Value(consultation.email)),
+                    phone=str(consultation.phone or ""),
+                    around=consultation.created_at,
+                ).values("pk")
+            )
+            .exclude(pk=consultation.pk)
+            .order_by("created_at")
+        )
+
+
+def _count(queryset: models.QuerySet) -> Coalesce:
+    """COUNT(*) of a correlated subquery, without GROUP BY on the outer query (so the list
+    stays one query however many rows, and the admin search can still OR two querysets)."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _same_person(*, email, phone, around) -> models.QuerySet:
+    """Requests with the same trimmed, case-folded email or the same E.164 phone, received
+    within the duplicate window either side of ``around``. Erased (blank) details never match."""
+    return ConsultationRequest.objects.alias(email_key=normalised_email("email")).filter(
+        (Q(email_key=email) & ~Q(email_key="")) | (Q(phone=phone) & ~Q(phone="")),
+        created_at__gte=around - DUPLICATE_WINDOW,
+        created_at__lte=around + DUPLICATE_WINDOW,
+        erased_at__isnull=True,
+    )
 
 
 class ConsultationRequest(SelfCheckRecord):
@@ -133,15 +266,130 @@ class ConsultationRequest(SelfCheckRecord):
         default=ConsultationStatus.NEW,
         db_index=True,
     )
-    due_at = models.DateTimeField(help_text="When the one-working-day reply promise runs out.")
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_consultations",
+        help_text="The member of staff handling this request.",
+    )
+    due_at = models.DateTimeField(
+        help_text="When the reply promise runs out: one working day, or the same working day "
+        "for emergency and urgent self-checks."
+    )
+    first_contact_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first contact attempt (answered or not): when the clinic responded.",
+    )
     clinic_notified_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ConsultationRequestQuerySet.as_manager()
+    # The patient's own words and ticks are read-only in admin, so history need not copy them
+    # (fewer copies of health details to erase later).
+    history = HistoricalRecords(excluded_fields=["description", "self_check", "updated_at"])
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("export_consultationrequest", "Can export consultation requests as CSV"),
+            ("erase_consultationrequest", "Can erase a patient's personal details"),
+        ]
+        indexes = [
+            models.Index(Lower(Trim("email")), name="leads_consult_email_norm_idx"),
+            models.Index(fields=["phone"], name="leads_consult_phone_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Consultation request #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def phone_for_staff(self) -> str:
+        """UK numbers as dialled here (07911 123456); others in international form."""
+        if not self.phone:
+            return ""
+        if self.phone.country_code == 44:
+            return self.phone.as_national
+        return self.phone.as_international
+
+
+class AttemptChannel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    VIDEO = "video", "Video call"
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", "Spoke to them"
+    VOICEMAIL = "voicemail", "Left a voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+    EMAIL_SENT = "email_sent", "Sent an email"
+    WRONG_DETAILS = "wrong_details", "Wrong number or email bounced"
+
+
+class ContactAttempt(models.Model):
+    """One try at reaching the patient. Append-only: a correction is a new note."""
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    attempted_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=10, choices=AttemptChannel.choices)
+    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
+    note = models.CharField(max_length=300, blank=True)
+    # PROTECT: the log must keep saying who called; deactivate staff accounts, don't delete.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_outcome_display()}"
+
+
+class InternalNote(models.Model):
+    """A note for colleagues, never shown to the patient. Append-only."""
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ExportLog(models.Model):
+    """Who took patients' contact details out of the system as CSV, when, and which rows."""
+
+    exported_at = models.DateTimeField(default=timezone.now, db_index=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    row_count = models.PositiveIntegerField()
+    filters = models.CharField(
+        max_length=1000, blank=True, help_text="The list's filters and search when exported."
+    )
+    requests = models.ManyToManyField(ConsultationRequest, related_name="exports", blank=True)
+
+    class Meta:
+        ordering = ["-exported_at"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk}"

@@ -1,10 +1,12 @@
 from datetime import date
 
 import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from factsheets.models import FactSheet, RedFlag, RelatedSheet, Section, SheetTable, Source
-from leads.models import ConsultationRequest, ReportRequest
+from leads.models import ConsultationRequest, ContactAttempt, InternalNote, ReportRequest
 
 
 class FactSheetFactory(factory.django.DjangoModelFactory):
@@ -94,3 +96,42 @@ class ConsultationRequestFactory(factory.django.DjangoModelFactory):
     consent_version = "consultation-consent-v1"
     consented_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A member of staff; ``UserFactory(groups=["Triage staff"])`` puts them in a role."""
+
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = factory.Sequence(lambda n: f"Sam{n}")
+    last_name = "Staff"
+    email = factory.LazyAttribute(lambda user: f"{user.username}@clinic.example")
+    is_staff = True
+    password = factory.django.Password("a-test-password")
+
+    @factory.post_generation
+    def groups(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class ContactAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactAttempt
+
+    consultation = factory.SubFactory(ConsultationRequestFactory)
+    by = factory.SubFactory(UserFactory)
+    channel = "phone"
+    outcome = "no_answer"
+
+
+class InternalNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InternalNote
+
+    consultation = factory.SubFactory(ConsultationRequestFactory)
+    author = factory.SubFactory(UserFactory)
+    text = "Asked to call after 2pm."
