@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.security import same_origin_post
 from factsheets.assessment import OUTCOMES
 from factsheets.selectors import get_published_sheet, sheet_context
 
@@ -21,6 +22,7 @@ def _show_errors(request: HttpRequest, sheet, **forms) -> HttpResponse:
 
 
 @require_POST
+@same_origin_post
 @never_cache
 def request_report(request: HttpRequest, slug: str) -> HttpResponse:
     sheet = get_published_sheet(slug)
@@ -39,6 +41,7 @@ def request_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@same_origin_post
 @never_cache
 def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     sheet = get_published_sheet(slug)

@@ -1,7 +1,16 @@
 import pytest
+from django.core.cache import cache
 
 from factsheets.models import FactSheet
 from factsheets.services import load_shipped_content
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with no cached pages (tests change rows without signals, e.g. update())."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

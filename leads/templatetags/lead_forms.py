@@ -14,6 +14,5 @@ def lead_forms(context: template.Context, sheet) -> dict:
         "consultation_form": (
             context.get("consultation_form") or ConsultationRequestForm(sheet=sheet)
         ),
-        "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
