@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_ratelimit",
     "factsheets",
     "leads",
     "reports",
@@ -57,15 +61,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.middleware.NoStoreForPrivateResponses",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,13 +109,20 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Whole-page cache of the public pages (factsheets/cache.py) and, later, rate-limit counters:
-# shared by every process, so Redis in production (CACHE_URL=redis://host:6379/1). Without it,
-# local memory when DEBUG is on (one process) and no caching at all otherwise, which is
-# always correct, only slower.
-CACHES = {
-    "default": env.cache_url("CACHE_URL", default="locmemcache://" if DEBUG else "dummycache://")
-}
+# Whole-page cache of the public pages (factsheets/cache.py) and the rate-limit counters:
+# shared by every process, so Redis in production (CACHE_URL, else the Redis broker's server).
+# Local memory only for the single-process embedded mode.
+_default_cache = "locmemcache://"
+if not DEBUG and env.str("CELERY_BROKER_URL", default="").startswith("redis://"):
+    # Production already runs Redis for the broker; share it (cache keys are prefixed).
+    _default_cache = env.str("CELERY_BROKER_URL")
+CACHES = {"default": env.cache_url("CACHE_URL", default=_default_cache)}
+# django-ratelimit only knows django-redis by name; Django's own RedisCache does the atomic
+# add/incr it needs.
+SILENCED_SYSTEM_CHECKS: list[str] = ["django_ratelimit.W001"]
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Right for the embedded mode's single process; production uses Redis.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -212,6 +234,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "config.heartbeat", "schedule": 30.0},
     "requeue-stale-report-requests": {
         "task": "reports.requeue_stale_report_requests",
         "schedule": 60.0,
@@ -242,8 +265,49 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# Adds "preload" to the header; submitting the domain to the browsers' list stays a choice.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # a larger form body gets the 400 page, not a 500
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)  # a working day
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy with Django 6's built-in middleware. No inline script or style
+# anywhere (the JSON-LD block is data, which CSP does not run); admin works under it.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+# --- Abuse limits ------------------------------------------------------------------------------
+# Per IP address and per email address, on each patient form (django-ratelimit, shared cache).
+FORM_RATE_PER_IP = env.str("FORM_RATE_PER_IP", default="20/h")
+FORM_RATE_PER_EMAIL = env.str("FORM_RATE_PER_EMAIL", default="5/h")
+RATELIMIT_VIEW = "config.views.rate_limited"
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop patients reaching us
+# Behind a proxy set RATELIMIT_IP_META_KEY to the header it writes, e.g. HTTP_X_REAL_IP.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# Seconds during which the same submission again (a double click, a refresh) makes no new row.
+DUPLICATE_SUBMISSION_WINDOW = env.int("DUPLICATE_SUBMISSION_WINDOW", default=600)
+
+# Admin login lock-out after repeated failures (django-axes).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = [RATELIMIT_IP_META_KEY]
+# Two-factor login for staff (django-otp, TOTP). Off by default so a fresh install can log in;
+# turn it on once each staff member has added an authenticator device in admin.
+REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=False)
 
 LOGGING = {
     "version": 1,
@@ -257,3 +321,4 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+AXES_VERBOSE = False

@@ -3,11 +3,9 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from config import views as config_views
 from factsheets import views as factsheet_views
 from factsheets.sitemaps import FactSheetSitemap, PagesSitemap
-
-admin.site.site_header = "Spinal Clinic: staff"
-admin.site.site_title = "Spinal Clinic staff"
 
 urlpatterns = [
     path("", factsheet_views.home, name="home"),
@@ -21,5 +19,6 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", factsheet_views.robots_txt, name="robots_txt"),
+    path("healthz", config_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,49 @@
-from django.http import HttpRequest, HttpResponse
+import time
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+from .celery import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A refused form post (stale page, blocked cookies, a forged cross-site post) explained."""
     return render(request, "403_csrf.html", status=403)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "429.html", status=429)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: the database, Redis and a recent worker heartbeat."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    broker = settings.CELERY_BROKER_URL
+    if broker.startswith("redis://"):
+        try:
+            redis.Redis.from_url(broker, socket_connect_timeout=1, socket_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception:
+            checks["redis"] = "unavailable"
+    try:
+        beat = cache.get(HEARTBEAT_KEY)
+    except Exception:
+        beat = None
+    fresh = beat is not None and time.time() - beat < HEARTBEAT_MAX_AGE
+    checks["worker"] = "ok" if fresh else "no recent heartbeat"
+    healthy = all(value == "ok" for value in checks.values())
+    response = JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks})
+    response.status_code = 200 if healthy else 503
+    add_never_cache_headers(response)
+    return response

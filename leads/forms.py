@@ -15,6 +15,24 @@ def _helper() -> FormHelper:
     return helper
 
 
+class HoneypotMixin:
+    """A field people never see (hidden by CSS, so no script is needed) but form-filling bots
+    complete; a filled one gets an ordinary-looking confirmation and nothing is saved."""
+
+    honeypot_field = "website"
+
+    def add_honeypot(self) -> None:
+        self.fields[self.honeypot_field] = forms.CharField(
+            label="Leave this box empty",
+            required=False,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get(self.honeypot_field))
+
+
 class SelfCheckMixin:
     """Adds the sheet's optional "Tick any that apply to you" list before the consent box."""
 
@@ -39,7 +57,7 @@ class SelfCheckMixin:
         self.order_fields(order)
 
 
-class ReportRequestForm(SelfCheckMixin, forms.Form):
+class ReportRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
     prefix = "report"
 
     name = forms.CharField(
@@ -68,6 +86,7 @@ class ReportRequestForm(SelfCheckMixin, forms.Form):
 
     def __init__(self, *args, sheet: FactSheet | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.add_honeypot()
         self.add_self_check(sheet)
         self.fields["consent"].label = (
             f"I agree to {settings.CLINIC_NAME} storing my name and email address so that it "
@@ -76,7 +95,7 @@ class ReportRequestForm(SelfCheckMixin, forms.Form):
         self.helper = _helper()
 
 
-class ConsultationRequestForm(SelfCheckMixin, forms.Form):
+class ConsultationRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
     prefix = "consultation"
 
     name = ReportRequestForm.base_fields["name"]
@@ -135,6 +154,7 @@ class ConsultationRequestForm(SelfCheckMixin, forms.Form):
 
     def __init__(self, *args, sheet: FactSheet | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.add_honeypot()
         self.add_self_check(sheet)
         self.fields["consent"].label = (
             f"I agree to {settings.CLINIC_NAME} storing these details, including what I have "

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -6,11 +8,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.security import same_origin_post
+from config.views import rate_limited
 from factsheets.assessment import OUTCOMES
+from factsheets.models import FactSheet
 from factsheets.selectors import get_published_sheet, sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
+from .guards import first_submission, over_limit
+from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
 
@@ -21,47 +27,84 @@ def _show_errors(request: HttpRequest, sheet, **forms) -> HttpResponse:
     return render(request, "factsheets/detail.html", context)
 
 
+def _accept(
+    request: HttpRequest,
+    slug: str,
+    *,
+    form_class: type[ReportRequestForm] | type[ConsultationRequestForm],
+    form_name: str,
+    sent_view: str,
+    create: Callable[[FactSheet, dict], ReportRequest | ConsultationRequest],
+) -> HttpResponse:
+    """The shared POST flow of both forms: limit, validate, drop bots and repeats, save."""
+    sheet = get_published_sheet(slug)
+    if over_limit(request, form=form_name):
+        return rate_limited(request)
+    form = form_class(request.POST, sheet=sheet)
+    if not form.is_valid():
+        return _show_errors(request, sheet, **{f"{form_name}_form": form, "failed_form": form})
+    data = form.cleaned_data
+    if form.is_bot:
+        # Looks like success to the bot; nothing is saved or sent.
+        return _redirect_with_outcome(sent_view, sheet, Urgency.NONE)
+    ticked, cancer = data.get("symptoms", []), data.get("cancer_history")
+    outcome = services.self_check_fields(sheet, ticked, cancer)["urgency"]
+    earlier = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
+    if earlier is not None:  # a double click or a refreshed POST: same answer, no new row
+        return _redirect_with_outcome(sent_view, sheet, earlier)
+    record = create(sheet, data)
+    return _redirect_with_outcome(sent_view, sheet, record.urgency)
+
+
 @require_POST
 @same_origin_post
 @never_cache
 def request_report(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = get_published_sheet(slug)
-    form = ReportRequestForm(request.POST, sheet=sheet)
-    if not form.is_valid():
-        return _show_errors(request, sheet, report_form=form, failed_form=form)
-    data = form.cleaned_data
-    report = services.create_report_request(
-        sheet=sheet,
-        name=data["name"],
-        email=data["email"],
-        ticked_flag_ids=data.get("symptoms", []),
-        cancer_history=data.get("cancer_history"),
+    def create(sheet: FactSheet, data: dict) -> ReportRequest:
+        return services.create_report_request(
+            sheet=sheet,
+            name=data["name"],
+            email=data["email"],
+            ticked_flag_ids=data.get("symptoms", []),
+            cancer_history=data.get("cancer_history"),
+        )
+
+    return _accept(
+        request,
+        slug,
+        form_class=ReportRequestForm,
+        form_name="report",
+        sent_view="leads:report_sent",
+        create=create,
     )
-    return _redirect_with_outcome("leads:report_sent", sheet, report.urgency)
 
 
 @require_POST
 @same_origin_post
 @never_cache
 def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = get_published_sheet(slug)
-    form = ConsultationRequestForm(request.POST, sheet=sheet)
-    if not form.is_valid():
-        return _show_errors(request, sheet, consultation_form=form, failed_form=form)
-    data = form.cleaned_data
-    consultation = services.create_consultation_request(
-        sheet=sheet,
-        name=data["name"],
-        email=data["email"],
-        phone=data["phone"],
-        best_time=data["best_time"],
-        contact_method=data["contact_method"],
-        description=data["description"],
-        pain_duration=data["pain_duration"],
-        ticked_flag_ids=data.get("symptoms", []),
-        cancer_history=data.get("cancer_history"),
+    def create(sheet: FactSheet, data: dict) -> ConsultationRequest:
+        return services.create_consultation_request(
+            sheet=sheet,
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            best_time=data["best_time"],
+            contact_method=data["contact_method"],
+            description=data["description"],
+            pain_duration=data["pain_duration"],
+            ticked_flag_ids=data.get("symptoms", []),
+            cancer_history=data.get("cancer_history"),
+        )
+
+    return _accept(
+        request,
+        slug,
+        form_class=ConsultationRequestForm,
+        form_name="consultation",
+        sent_view="leads:consultation_sent",
+        create=create,
     )
-    return _redirect_with_outcome("leads:consultation_sent", sheet, consultation.urgency)
 
 
 def _redirect_with_outcome(view: str, sheet, level: str) -> HttpResponse:

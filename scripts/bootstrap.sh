@@ -9,7 +9,8 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
 # --- System packages (WeasyPrint's Pango and HarfBuzz, fonts) ---------------------------------
-apt_packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# fonts-droid-fallback: Chinese, Japanese and Korean names in the PDF (DejaVu covers the rest).
+apt_packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback)
 if ((want_test)); then
   # Browser tests: Debian's Chromium (never Playwright's own download), Java for the Nu HTML
   # Checker, Node for the npm packages (axe-core, vnu-jar).

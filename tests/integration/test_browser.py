@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,14 @@ def sheets():
 def new_page(chromium, site_server):
     contexts = []
 
-    def open_page(*, viewport=DESKTOP, javascript=True):
+    def open_page(*, viewport=DESKTOP, javascript=True, tools=True):
+        # ``tools``: the tests inject axe-core and test styles, which the site's own CSP
+        # rightly blocks; the site itself is checked under its CSP in test_no_csp_violations.
         context = chromium.new_context(
-            viewport=viewport, java_script_enabled=javascript, base_url=site_server
+            viewport=viewport,
+            java_script_enabled=javascript,
+            base_url=site_server,
+            bypass_csp=tools,
         )
         contexts.append(context)
         return context.new_page()
@@ -74,6 +80,9 @@ def new_page(chromium, site_server):
     yield open_page
     for context in contexts:
         context.close()
+    # Let the server finish any request the browser had in flight before the test database
+    # is emptied; a request still writing then can deadlock with the TRUNCATE.
+    time.sleep(0.5)
 
 
 def screenshot(page, name: str) -> None:
@@ -391,6 +400,29 @@ def test_every_page_type_is_valid_html(sheets, tmp_path, valid_report, valid_con
         f"{Path(m['url']).stem}: {m['message']} ({m.get('extract', '')[:80]!r})" for m in messages
     ]
     assert errors == []
+
+
+def test_pages_and_admin_raise_no_csp_violations(new_page, sheets, django_user_model):
+    django_user_model.objects.create_superuser("csp", "csp@example.com", "a-long-pass-phrase")
+    page = new_page(tools=False)
+    problems = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    for url in ["/", SHEET, "/search/?q=back", "/admin/login/"]:
+        page.goto(url, wait_until="networkidle")
+    page.fill("#id_username", "csp")
+    page.fill("#id_password", "a-long-pass-phrase")
+    page.locator("input[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    page.goto("/admin/leads/consultationrequest/", wait_until="networkidle")
+    page.goto("/admin/factsheets/factsheet/", wait_until="networkidle")
+
+    assert "Site administration" in page.content() or "Fact sheets" in page.content()
+    assert problems == []
 
 
 def test_browser_tests_use_debians_chromium_not_a_download(chromium):

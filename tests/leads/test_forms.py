@@ -27,6 +27,7 @@ def test_report_form_valid_data_is_valid():
     assert form.cleaned_data == {
         "name": "Ada Patient",
         "email": "ada@example.com",
+        "website": "",
         "consent": True,
     }
 

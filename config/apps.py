@@ -1,0 +1,7 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class ClinicAdminConfig(AdminConfig):
+    """Django's admin, with our site class (two-factor login when REQUIRE_STAFF_2FA is on)."""
+
+    default_site = "config.admin.ClinicAdminSite"

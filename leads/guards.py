@@ -1,0 +1,43 @@
+"""Abuse limits on the patient forms: rate limits, and one request per double click."""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django_ratelimit.core import is_ratelimited
+
+
+def _email_key(group: str, request: HttpRequest) -> str:
+    email = request.POST.get("report-email") or request.POST.get("consultation-email") or ""
+    return email.strip().lower()
+
+
+def over_limit(request: HttpRequest, *, form: str) -> bool:
+    """Count this POST against the per-IP and per-email limits; True when either is exceeded."""
+    group = f"leads.{form}"
+    by_ip = is_ratelimited(
+        request, group=group + ".ip", key="ip", rate=settings.FORM_RATE_PER_IP, increment=True
+    )
+    by_email = bool(_email_key(group, request)) and is_ratelimited(
+        request,
+        group=group + ".email",
+        key=_email_key,
+        rate=settings.FORM_RATE_PER_EMAIL,
+        increment=True,
+    )
+    return by_ip or by_email
+
+
+def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> str | None:
+    """Remember this submission; returns None the first time, or the outcome stored when the
+    same submission came before (a double click or a refreshed POST), so no new row is made."""
+    payload = json.dumps([form, slug, data], sort_keys=True, default=str)
+    key = "leads:submission:" + hashlib.sha256(payload.encode()).hexdigest()
+    try:
+        if cache.add(key, outcome, timeout=settings.DUPLICATE_SUBMISSION_WINDOW):
+            return None
+        return cache.get(key) or outcome
+    except Exception:  # without the cache, accept the request: losing one is worse
+        return None

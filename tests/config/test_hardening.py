@@ -1,0 +1,159 @@
+"""Production hardening, checked on the running configuration."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client, override_settings
+
+from config.celery import HEARTBEAT_KEY
+from tests.config.test_settings import SETTINGS_VARS
+
+ROOT = Path(__file__).resolve().parents[2]
+SHEET = "/factsheets/spinal-metastases/"
+
+
+def test_deploy_checks_pass_at_warning_level_with_production_settings(tmp_path):
+    # (DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process; never in deploy.)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SETTINGS_VARS and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env |= {
+        "VAR_DIR": str(tmp_path),
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "clinic.example",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_security_headers_on_a_public_page(client, spinal_metastases):
+    response = client.get(SHEET, secure=True)
+
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "max-age=31536000" in response["Strict-Transport-Security"]
+    assert "public" in response["Cache-Control"]
+
+
+def test_admin_works_under_the_csp_and_is_never_stored(admin_client):
+    response = admin_client.get("/admin/")
+
+    assert response.status_code == 200
+    assert "Content-Security-Policy" in response
+    assert "no-store" in response["Cache-Control"]
+    assert "<script>" not in response.content.decode()  # no inline script the CSP would block
+
+
+def test_session_and_csrf_cookies_are_secure_and_http_only(django_user_model):
+    django_user_model.objects.create_superuser("staff", "staff@example.com", "a-long-pass-phrase")
+    browser = Client()
+    browser.get("/admin/login/")
+    token = browser.cookies["csrftoken"].value
+
+    browser.post(
+        "/admin/login/",
+        {"username": "staff", "password": "a-long-pass-phrase", "csrfmiddlewaretoken": token},
+    )
+
+    session = browser.cookies["sessionid"]
+    assert session["secure"] and session["httponly"]
+    assert browser.cookies["csrftoken"]["secure"]
+
+
+def test_a_form_shown_again_with_errors_is_never_stored(client, spinal_metastases):
+    response = client.post(f"{SHEET}report/", {"report-name": "Typed name"})
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_oversized_form_body_gets_the_400_page_not_a_500(client, spinal_metastases):
+    response = client.post(
+        f"{SHEET}consultation/", {"consultation-description": "x" * (200 * 1024)}
+    )
+
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "text"),
+    [
+        ("/factsheets/nope/", 404, "Page not found"),
+        ("/factsheets/spinal-metastases/report/sent/", 200, "on its way"),
+    ],
+)
+def test_own_error_and_confirmation_pages(client, spinal_metastases, url, status, text):
+    response = client.get(url)
+
+    assert response.status_code == status
+    assert text in response.content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_server_error_page_is_the_sites_own(client, db):
+    from django.urls import path
+
+    from config import urls
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    urls.urlpatterns.append(path("__broken__/", broken))
+    try:
+        response = Client(raise_request_exception=False).get("/__broken__/")
+    finally:
+        urls.urlpatterns.pop()
+
+    assert response.status_code == 500
+    assert "there is a problem with the service" in response.content.decode()
+    assert "call 999" in response.content.decode()
+
+
+def test_healthz_reports_database_redis_and_worker(client, db):
+    cache.set(HEARTBEAT_KEY, time.time())
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok", "worker": "ok"},
+    }
+
+
+def test_healthz_is_unhealthy_without_a_recent_worker_heartbeat(client, db):
+    cache.set(HEARTBEAT_KEY, time.time() - 3600)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"] == "no recent heartbeat"
+
+
+def test_healthz_says_when_redis_is_unreachable(client, db, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    cache.set(HEARTBEAT_KEY, time.time())
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"] == "unavailable"

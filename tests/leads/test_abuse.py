@@ -1,0 +1,190 @@
+"""Hostile and abusive input: each gets a clear answer or a clean 4xx; nothing saved wrongly."""
+
+import io
+import unicodedata
+
+import pytest
+from django.test import Client, override_settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from pypdf import PdfReader
+
+from leads.models import ConsultationRequest, ReportRequest
+from reports import services as report_services
+
+REPORT_URL = "/factsheets/spinal-metastases/report/"
+CONSULTATION_URL = "/factsheets/spinal-metastases/consultation/"
+
+
+@override_settings(FORM_RATE_PER_IP="3/m", FORM_RATE_PER_EMAIL="100/m")
+def test_too_many_posts_from_one_address_get_a_friendly_429(
+    client, spinal_metastases, valid_report
+):
+    for n in range(3):
+        response = client.post(REPORT_URL, valid_report | {"report-email": f"p{n}@example.com"})
+        assert response.status_code == 302
+
+    response = client.post(REPORT_URL, valid_report | {"report-email": "p9@example.com"})
+
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    assert ReportRequest.objects.count() == 3
+
+
+@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="2/m")
+def test_too_many_posts_for_one_email_are_limited_across_addresses(spinal_metastases, valid_report):
+    def post_from(ip: str, name: str):
+        return Client(REMOTE_ADDR=ip).post(REPORT_URL, valid_report | {"report-name": name})
+
+    assert post_from("10.0.0.1", "One").status_code == 302
+    assert post_from("10.0.0.2", "Two").status_code == 302
+    assert post_from("10.0.0.3", "Three").status_code == 429
+    assert post_from("10.0.0.4", "Four").status_code == 429
+
+
+def test_a_bot_filling_the_honeypot_gets_a_normal_page_and_nothing_is_saved(
+    client, spinal_metastases, valid_report, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            REPORT_URL, valid_report | {"report-website": "http://spam.example"}, follow=True
+        )
+
+    assert "Your report is on its way" in response.content.decode()
+    assert ReportRequest.objects.count() == 0
+    assert callbacks == []
+
+
+def test_the_honeypot_is_hidden_from_people(client, spinal_metastases):
+    css = client.get("/static/css/site.css")
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+
+    assert 'id="div_id_report-website"' in html
+    assert "#div_id_report-website" in b"".join(css.streaming_content).decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "data_fixture"),
+    [(REPORT_URL, "valid_report"), (CONSULTATION_URL, "valid_consultation")],
+)
+def test_a_double_click_creates_one_request(client, spinal_metastases, url, data_fixture, request):
+    data = request.getfixturevalue(data_fixture)
+
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"].split("?")[0] == second["Location"].split("?")[0]
+    model = ReportRequest if url == REPORT_URL else ConsultationRequest
+    assert model.objects.count() == 1
+
+
+def test_a_double_click_after_an_emergency_tick_still_shows_the_999_panel(
+    client, spinal_metastases, valid_report
+):
+    flag = spinal_metastases.red_flags.filter(level="emergency").first()
+    data = valid_report | {"report-symptoms": [flag.pk]}
+    client.post(REPORT_URL, data)
+
+    again = client.post(REPORT_URL, data, follow=True)
+
+    assert "Call 999 or go to A&amp;E now" in again.content.decode()
+    assert ReportRequest.objects.count() == 1
+
+
+def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
+    client.post(
+        REPORT_URL,
+        {"report-name": "Eve\r\nBcc: victim@example.com", "report-email": "eve@example.com",
+         "report-consent": "on"},
+    )  # fmt: skip
+    report = ReportRequest.objects.get()
+
+    report_services.deliver_report(request_id=report.pk)
+
+    raw = mailoutbox[0].message().as_string()
+    headers = raw.split("\n\n", 1)[0]
+    assert "victim@example.com" not in headers
+    assert mailoutbox[0].recipients() == ["eve@example.com"]
+
+
+@pytest.mark.parametrize(
+    "name", ["Zoë", "Siobhán", "Nguyễn Thị Minh", "王秀英", "שרה כהן", "محمد علي"]
+)
+def test_unicode_names_are_kept_intact_in_page_email_and_pdf(
+    client, spinal_metastases, mailoutbox, name
+):
+    client.post(
+        REPORT_URL, {"report-name": name, "report-email": "u@example.com", "report-consent": "on"}
+    )
+    report = ReportRequest.objects.get()
+    assert report.name == name
+
+    report_services.deliver_report(request_id=report.pk)
+
+    message = mailoutbox[0]
+    assert f"Dear {name}," in message.body
+    assert f"Dear {name}," in message.alternatives[0].content
+    [(_, pdf, _)] = message.attachments
+    first_page = unicodedata.normalize("NFC", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    for word in name.split():
+        assert word in first_page
+
+
+def test_html_in_every_field_is_escaped_on_the_re_shown_page(client, spinal_metastases):
+    evil = "<img src=x onerror=alert(1)>"
+    data = {f"consultation-{field}": evil for field in
+            ("name", "email", "phone", "best_time", "description", "contact_method")}  # fmt: skip
+
+    html = client.post(CONSULTATION_URL, data).content.decode()
+
+    assert evil not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# --- admin login ------------------------------------------------------------------------------
+
+
+def login(browser: Client, username: str, password: str, **extra):
+    browser.get("/admin/login/")
+    return browser.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password, **extra}
+    )
+
+
+def test_admin_login_locks_out_after_repeated_failures(django_user_model, settings):
+    django_user_model.objects.create_superuser("staff", "s@example.com", "the-right-passphrase")
+    browser = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert login(browser, "staff", "wrong").status_code == 200  # the form again
+    assert login(browser, "staff", "wrong").status_code == 429  # the last allowed failure
+
+    locked = login(browser, "staff", "the-right-passphrase")
+
+    assert locked.status_code == 429
+    assert "Sign-in locked" in locked.content.decode()
+    assert browser.get("/admin/").status_code == 302  # not signed in
+
+
+@override_settings(REQUIRE_STAFF_2FA=True)
+def test_with_2fa_required_staff_need_a_code_from_their_device(django_user_model):
+    user = django_user_model.objects.create_superuser("staff", "s@example.com", "pass-phrase-1")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+    without_code = Client()
+    login(without_code, "staff", "pass-phrase-1")
+    assert without_code.get("/admin/").status_code == 302
+
+    with_code = Client()
+    token = str(totp(device.bin_key)).zfill(6)
+    login(with_code, "staff", "pass-phrase-1", otp_device=device.persistent_id, otp_token=token)
+    assert with_code.get("/admin/").status_code == 200
+
+
+def test_without_2fa_required_a_password_is_enough(django_user_model):
+    django_user_model.objects.create_superuser("staff", "s@example.com", "pass-phrase-1")
+    browser = Client()
+
+    login(browser, "staff", "pass-phrase-1")
+
+    assert browser.get("/admin/").status_code == 200
