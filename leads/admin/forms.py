@@ -1,0 +1,88 @@
+"""Forms for triage in admin: the workflow on the change page and the actions' confirm pages."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from .. import services
+from ..models import CloseReason, ConsultationStatus, ContactAttempt, InternalNote
+
+# Staff choose from these; "erased" is set only by the erasure service.
+STAFF_CLOSE_REASONS = [choice for choice in CloseReason.choices if choice[0] != CloseReason.ERASED]
+
+
+class ConsultationRequestForm(forms.ModelForm):
+    """The change page's form: model fields staff may edit, plus the next step in the workflow.
+
+    The status itself is never a form field: ``new_status`` offers only the moves the
+    workflow allows from where the request is now, and the admin hands it to the service.
+    """
+
+    new_status = forms.ChoiceField(
+        label="Move to",
+        required=False,
+        help_text="The next step. Logging an attempt marked “Spoke to them” moves a new "
+        "request to contacted by itself.",
+    )
+    closing_reason = forms.ChoiceField(
+        label="Close reason",
+        required=False,
+        choices=[("", "—")] + STAFF_CLOSE_REASONS,
+        help_text="Needed when you close a request.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.status or ConsultationStatus.NEW
+        self.fields["new_status"].choices = [
+            ("", f"Keep as {ConsultationStatus(current).label.lower()}")
+        ] + [
+            (status, ConsultationStatus(status).label)
+            for status in services.allowed_next_statuses(current)
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        new_status, reason = cleaned.get("new_status"), cleaned.get("closing_reason")
+        if new_status == ConsultationStatus.CLOSED and not reason:
+            self.add_error("closing_reason", "Choose why the request is being closed.")
+        if reason and new_status != ConsultationStatus.CLOSED:
+            self.add_error("closing_reason", "A close reason goes with “Move to: Closed”.")
+        return cleaned
+
+
+class ContactAttemptForm(forms.ModelForm):
+    class Meta:
+        model = ContactAttempt
+        fields = ["attempted_at", "channel", "outcome", "note"]
+
+    def clean_attempted_at(self):
+        # The service checks these too; here they become an error beside the field.
+        attempted_at = self.cleaned_data["attempted_at"]
+        if attempted_at and attempted_at > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError("An attempt cannot be in the future.")
+        consultation = self.instance.consultation
+        if attempted_at and attempted_at < consultation.created_at:
+            raise forms.ValidationError("This is before the request arrived.")
+        return attempted_at
+
+
+class InternalNoteForm(forms.ModelForm):
+    class Meta:
+        model = InternalNote
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(label="Close reason", choices=STAFF_CLOSE_REASONS)
+
+
+class EraseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why",
+        max_length=90,
+        initial="Erased at the patient's request",
+        help_text="Recorded in the request's history.",
+    )
