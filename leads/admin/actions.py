@@ -5,6 +5,7 @@ Each runs a service per request and turns the services' refusals into messages.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -139,7 +140,8 @@ class TriageActionsMixin:
         It sends the action under the name it came in with (the change page prefixes it) and
         the rows by id, as Django's own delete confirmation does.
         """
-        action_key = next(key for key in request.POST if key.endswith("action"))
+        change_form_key = f"{ActionLocation.CHANGE_FORM.value}-action"
+        action_key = change_form_key if change_form_key in request.POST else "action"
         return TemplateResponse(
             request,
             "admin/leads/consultationrequest/action_confirmation.html",

@@ -66,6 +66,5 @@ class TriagePagesMixin:
                 "opts": self.opts,
                 "dashboard": dashboard.build(weeks=weeks),
                 "week_choices": dashboard.WEEK_CHOICES,
-                "media": self.media,
             },
         )

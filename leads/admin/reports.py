@@ -96,7 +96,6 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     list_display = ["id", "exported_at", "exported_by", "row_count", "filters"]
     list_select_related = ["exported_by"]
-    list_filter = ["exported_at"]
     date_hierarchy = "exported_at"
     fields = ["exported_at", "exported_by", "row_count", "filters", "request_links"]
     readonly_fields = fields

@@ -366,8 +366,9 @@ def test_mark_booked_action_says_why_it_skipped_some(triage_client):
 
 
 def test_close_with_reason_action_asks_for_the_reason_first(triage_client, old_request):
+    # The rows before the action: the confirmation page must not mistake one for the other.
     ask = triage_client.post(
-        CONSULTATIONS, {"action": "close_with_reason", "_selected_action": [old_request.pk]}
+        CONSULTATIONS, {"_selected_action": [old_request.pk], "action": "close_with_reason"}
     )
 
     assert ask.status_code == 200
