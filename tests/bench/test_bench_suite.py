@@ -1,0 +1,114 @@
+"""Quick checks of the benchmark suite's own parts (the suite itself runs with `make bench`):
+its statistics, the nginx set-up it builds from deploy/nginx/, its report, and the reference
+view. Each runs in well under a second."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from bench import load, nginx, report, urls
+
+
+def test_percentile_is_nearest_rank():
+    values = list(range(1, 101))
+
+    assert load.percentile(values, 50) == 50
+    assert load.percentile(values, 95) == 95
+    assert load.percentile(values, 99) == 99
+    assert load.percentile([7.0], 99) == 7.0
+
+
+def test_spread_gives_median_and_range():
+    assert load.spread([3.0, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}
+
+
+def test_wrk_refuses_anything_but_loopback():
+    with pytest.raises(AssertionError):
+        load.wrk("http://example.org/", seconds=1)
+
+
+def test_nginx_config_uses_the_shipped_snippets(tmp_path):
+    conf = nginx.write_config(
+        workdir=tmp_path / "nginx",
+        port=18080,
+        app_port=18000,
+        static_root=tmp_path / "static",
+        reference_dir=tmp_path / "reference",
+    )
+
+    locations = (tmp_path / "nginx" / "spinal-clinic-locations.conf").read_text()
+    http = (tmp_path / "nginx" / "spinal-clinic-http.conf").read_text()
+    assert "listen 127.0.0.1:18080;" in conf.read_text()
+    assert "proxy_cache_revalidate on;" in locations
+    assert f"alias {tmp_path / 'static'}/;" in locations
+    assert "server 127.0.0.1:18000;" in http
+    assert "/var/cache/nginx" not in http
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is installed by `make bench`")
+def test_nginx_accepts_the_config(tmp_path):
+    conf = nginx.write_config(
+        workdir=tmp_path / "nginx",
+        port=18080,
+        app_port=18000,
+        static_root=tmp_path / "static",
+        reference_dir=tmp_path / "reference",
+    )
+    checked = subprocess.run(
+        [NGINX, "-t", "-c", str(conf), "-p", str(tmp_path / "nginx")],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_report_says_met_or_missed_and_by_how_much():
+    results = {
+        "started": "2026-11-21T12:00:00+00:00",
+        "mode": "full",
+        "machine": {"cores": "2"},
+        "target1": {
+            "measured_rps": {"median": 450.0, "min": 400.0, "max": 500.0, "n": 3},
+            "reference_rps": {"median": 900.0, "min": 800.0, "max": 1000.0, "n": 3},
+            "ratio": 0.5,
+            "ratio_per_round": {"median": 0.5, "min": 0.4, "max": 0.6, "n": 3},
+            "runs": {"measured": [], "reference": []},
+        },
+        "target6": {
+            "reports": 300, "delivered": 300, "duplicates": 0, "max_tasks_per_child": 100,
+            "children_used": 3, "worker_ready_seconds": 9.0, "child_rss_idle_mb": 120.0,
+            "child_rss_after_first_mb": 130.0, "child_rss_peak_mb": 150.0,
+            "main_rss_peak_mb": 140.0, "memory_ratio": 150 / 130, "first_task_ms": 300.0,
+            "replacement_child_first_task_ms": [310.0, 305.0],
+            "warm_task_ms": {"median": 250.0, "min": 200.0, "max": 400.0, "n": 297},
+            "first_vs_warm": 1.2,
+        },
+    }  # fmt: skip
+
+    text = report.markdown(results, quick=False)
+
+    assert "| 1 | Sheet page under gunicorn" in text
+    assert "**missed** by 44%" in text  # 0.5 against at least 0.9
+    assert text.count("**met**") == 2  # memory and first report
+
+
+def test_reference_view_returns_the_page_bytes(settings, tmp_path, monkeypatch):
+    page = tmp_path / "page.html"
+    page.write_bytes("<!DOCTYPE html><p>Spinal cord compression · ‘quoted’</p>".encode())
+    monkeypatch.setenv("BENCH_PAGE_FILE", str(page))
+    urls._page.cache_clear()
+    settings.ROOT_URLCONF = "bench.urls"
+
+    response = Client().get("/" + urls.REFERENCE_URL)
+
+    assert response.status_code == 200
+    assert response.content == page.read_bytes()
+    urls._page.cache_clear()
