@@ -220,6 +220,15 @@ else:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A form post enqueues after commit; with Redis away it must give up quickly (the row is saved
+# and the sweep enqueues it later), not keep the patient waiting.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -237,11 +246,11 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "config.heartbeat", "schedule": 30.0},
     "requeue-stale-report-requests": {
         "task": "reports.requeue_stale_report_requests",
-        "schedule": 60.0,
+        "schedule": env.float("SWEEP_SECONDS", default=60.0),
     },
     "notify-clinic-of-unnotified-consultations": {
         "task": "leads.notify_unnotified_consultations",
-        "schedule": 60.0,
+        "schedule": env.float("SWEEP_SECONDS", default=60.0),
     },
 }
 # How long a report request may sit queued before the sweep enqueues it again.

@@ -2,11 +2,14 @@
 
 import hashlib
 import json
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
+
+logger = logging.getLogger(__name__)
 
 
 def _email_key(group: str, request: HttpRequest) -> str:
@@ -15,7 +18,18 @@ def _email_key(group: str, request: HttpRequest) -> str:
 
 
 def over_limit(request: HttpRequest, *, form: str) -> bool:
-    """Count this POST against the per-IP and per-email limits; True when either is exceeded."""
+    """Count this POST against the per-IP and per-email limits; True when either is exceeded.
+
+    If the shared cache is away the request is let through: a patient must still reach us.
+    """
+    try:
+        return _over_limit(request, form=form)
+    except Exception:
+        logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
+        return False
+
+
+def _over_limit(request: HttpRequest, *, form: str) -> bool:
     group = f"leads.{form}"
     by_ip = is_ratelimited(
         request, group=group + ".ip", key="ip", rate=settings.FORM_RATE_PER_IP, increment=True

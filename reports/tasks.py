@@ -3,8 +3,8 @@ import logging
 import random
 import smtplib
 
-from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_init
 from django.conf import settings
 from django.db import connections
@@ -30,7 +30,19 @@ def backoff_seconds(retries: int) -> float:
     return min(600.0, base * 2**retries) + random.uniform(0, base)  # noqa: S311 (jitter only)
 
 
-@shared_task(bind=True, name="reports.send_report")
+class ReportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # A hard time limit kills the child before send_report's own handler can run; Celery
+        # then calls this in the worker's main process. Record it as a final failure, or the
+        # row would sit "queued" and the sweep would send it back to be killed again.
+        if isinstance(exc, TimeLimitExceeded) and args:
+            services.record_delivery_failure(
+                request_id=args[0], error=f"TimeLimitExceeded: {exc}", final=True
+            )
+            logger.warning("Report request %s stopped at the hard time limit", args[0])
+
+
+@shared_task(bind=True, base=ReportTask, name="reports.send_report")
 def send_report(self, request_id: int) -> None:
     try:
         services.deliver_report(request_id=request_id)

@@ -2,6 +2,7 @@
 process, and a Celery worker process consuming from Redis and writing to the PostgreSQL test
 database."""
 
+import asyncio
 import email
 import os
 import socket
@@ -34,7 +35,14 @@ class SMTPCollector:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
         self.refused = 0
+        self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient (a slow server)
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refuse_with:
@@ -49,6 +57,7 @@ class SMTPCollector:
             self.messages.clear()
         self.refuse_with = None
         self.refused = 0
+        self.rcpt_delay = 0.0
 
     def wait_for(self, count: int, *, timeout: float = 30.0, settle: float = 1.5) -> list:
         """Wait until ``count`` messages arrived, then a little longer to catch duplicates."""

@@ -1,0 +1,322 @@
+"""Nothing lost, nothing sent twice, under faults: each test runs its own Redis server as the
+broker, so it can stop it, and its own worker, beat and web processes pointed at it, the test
+database and the SMTP server (which can refuse, stall or be away)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis as redis_client
+
+from factsheets.services import load_shipped_content
+from leads.models import ReportRequest
+from tests.integration.conftest import ROOT, _service_env, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+class Broker:
+    """A private redis-server on a free loopback port."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.tmp = tmp
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(lambda: self.ping(), "redis-server to start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def ping(self) -> bool:
+        try:
+            return redis_client.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+        except redis_client.ConnectionError:
+            return False
+
+    def queued_messages(self) -> list[bytes]:
+        return redis_client.Redis(port=self.port).lrange("celery", 0, -1)
+
+
+def wait_until(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    private = Broker(tmp_path)
+    private.start()
+    yield private
+    private.stop()
+
+
+@pytest.fixture
+def spawn(smtp_server, broker, tmp_path):
+    """Start our own processes (worker, beat, web) on the private broker; all stopped after."""
+    started: list[subprocess.Popen] = []
+    logs = []
+
+    def start(kind: str, *, smtp_port: int | None = None, **env) -> subprocess.Popen:
+        pool = env.pop("_pool", ["--pool=solo"])
+        environment = _service_env(smtp_server) | {
+            "CELERY_BROKER_URL": broker.url,
+            "CACHE_URL": broker.url,
+            "REPORT_RETRY_BASE_SECONDS": "0.2",
+            **env,
+        }
+        if smtp_port:
+            environment["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        command = {
+            "worker": [sys.executable, "-m", "celery", "-A", "config", "worker",
+                       "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                       "-n", f"fault{len(started)}@%h"],
+            "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+                     "-s", str(tmp_path / f"beat-{len(started)}")],
+        }[kind]  # fmt: skip
+        if kind == "worker":
+            command += pool
+        log = (tmp_path / f"{kind}-{len(started)}.log").open("w")
+        logs.append(log)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+        started.append(process)
+        if kind == "worker":
+            wait_until(lambda: "ready." in Path(log.name).read_text(), "the worker to be ready")
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    for log in logs:
+        log.close()
+
+
+@pytest.fixture
+def sheet():
+    return {s.slug: s for s, _ in load_shipped_content()}["spinal-metastases"]
+
+
+def make_request(sheet, name: str = "Fault Test", email: str = "fault@example.com"):
+    return ReportRequest.objects.create(
+        sheet=sheet,
+        name=name,
+        email=email,
+        consent_version="report-consent-v1",
+        consented_at="2026-11-21T10:00:00Z",
+    )
+
+
+def enqueue(broker: Broker, request_id: int, **options) -> None:
+    with _enqueue_via(broker) as via:
+        via.app.send_task("reports.send_report", args=[request_id], **options)
+
+
+def status_of(pk: int) -> ReportRequest:
+    return ReportRequest.objects.get(pk=pk)
+
+
+def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
+    broker, spawn, smtp, smtp_server, sheet
+):
+    web_port = free_port()
+    web_env = _service_env(smtp_server) | {"CELERY_BROKER_URL": broker.url, "CACHE_URL": ""}
+    web_log = (broker.tmp / "web.log").open("w")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}"],
+        cwd=ROOT, env={k: v for k, v in web_env.items() if v},
+        stdout=web_log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _listening(web_port), "gunicorn")
+        broker.stop()
+        base = f"http://127.0.0.1:{web_port}"
+        body = urllib.parse.urlencode(
+            {"report-name": "Broker Down", "report-email": "down@example.com",
+             "report-consent": "on"}
+        ).encode()  # fmt: skip
+        request = urllib.request.Request(
+            f"{base}/factsheets/spinal-metastases/report/", data=body, headers={"Origin": base}
+        )
+
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (loopback)
+            page = response.read().decode()
+        elapsed = time.monotonic() - started
+    finally:
+        web.terminate()
+        web.wait(timeout=15)
+        web_log.close()
+
+    assert "Your report is on its way" in page
+    assert elapsed < 5, f"the confirmation took {elapsed:.1f}s with Redis down"
+    saved = ReportRequest.objects.get()
+    assert saved.status == "queued"
+
+    broker.start()
+    spawn("worker", REPORT_REQUEUE_AFTER_SECONDS="1")
+    spawn("beat", SWEEP_SECONDS="1")
+
+    assert len(smtp.wait_for(1, timeout=45, settle=4)) == 1
+    wait_until(lambda: status_of(saved.pk).status == "sent", "the row to be marked sent")
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_smtp_away_retries_then_fails_with_the_reason_and_a_resend_sends_once(
+    broker, spawn, smtp, smtp_server, sheet
+):
+    request = make_request(sheet)
+    dead_port = free_port()  # nothing listens here: connection refused
+    first = spawn("worker", smtp_port=dead_port, REPORT_MAX_ATTEMPTS="3")
+    enqueue(broker, request.pk)
+
+    wait_until(lambda: status_of(request.pk).status == "failed", "the request to be failed")
+    failed = status_of(request.pk)
+    assert failed.attempts == 3
+    assert "ConnectionRefusedError" in failed.last_error
+    first.terminate()
+    first.wait(timeout=15)
+
+    from leads.services import resend_failed_reports
+
+    spawn("worker")  # now with the working SMTP server
+    with _enqueue_via(broker):
+        assert resend_failed_reports(request_ids=[request.pk]) == [request.pk]
+
+    assert len(smtp.wait_for(1, settle=3)) == 1
+    wait_until(lambda: status_of(request.pk).status == "sent", "the resend to be sent")
+
+
+class _enqueue_via:
+    """Point this process's Celery app at the private broker for a moment. Celery reads the
+    CELERY_BROKER_URL environment variable before its own configuration, so that is what
+    changes; the connection pool is dropped so the next publish connects afresh."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def __enter__(self):
+        from config.celery import app
+
+        self.app = app
+        self.saved = os.environ.get("CELERY_BROKER_URL")
+        os.environ["CELERY_BROKER_URL"] = self.broker.url
+        self._reset_pool()
+        return self
+
+    def _reset_pool(self) -> None:
+        # Closed pools cannot be reused: drop them all so the next publish connects afresh.
+        from kombu import pools
+
+        pools.reset()
+        self.app._pool = None
+        self.app.amqp._producer_pool = None
+
+    def __exit__(self, *exc) -> None:
+        if self.saved is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = self.saved
+        self._reset_pool()
+
+
+def test_a_worker_killed_mid_task_is_redelivered_and_sends_once(broker, spawn, smtp, sheet):
+    request = make_request(sheet)
+    smtp.rcpt_delay = 4.0  # the worker stalls in the SMTP conversation, before the message
+    victim = spawn("worker", CELERY_VISIBILITY_TIMEOUT="3")
+    enqueue(broker, request.pk)
+    time.sleep(2.5)  # rendered, now waiting on the slow server
+
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    smtp.rcpt_delay = 0.0
+    spawn("worker", CELERY_VISIBILITY_TIMEOUT="3")
+
+    assert len(smtp.wait_for(1, timeout=45, settle=4)) == 1
+    assert status_of(request.pk).status == "sent"
+
+
+def test_the_same_task_on_two_workers_at_once_sends_one_email(broker, spawn, smtp, sheet):
+    request = make_request(sheet)
+    spawn("worker")
+    spawn("worker")
+
+    enqueue(broker, request.pk)
+    enqueue(broker, request.pk)
+    enqueue(broker, request.pk)
+
+    messages = smtp.wait_for(1, settle=4)
+    assert len(messages) == 1
+    assert f"report-{request.pk}" in messages[0]["Message-ID"]
+    assert status_of(request.pk).attempts == 1
+
+
+def test_a_task_over_its_time_limit_is_failed_with_the_reason_and_the_worker_lives_on(
+    broker, spawn, smtp, sheet
+):
+    slow, next_one = make_request(sheet, name="Slow"), make_request(sheet, name="Next")
+    worker = spawn("worker", _pool=["--pool=prefork", "--concurrency=1"])
+    smtp.rcpt_delay = 6.0
+    # The limits travel in the message (the sender's CELERY_TASK_*_TIME_LIMIT settings).
+    enqueue(broker, slow.pk, soft_time_limit=2, time_limit=4)
+
+    wait_until(lambda: status_of(slow.pk).status == "failed", "the slow task to fail", 30)
+    assert "TimeLimitExceeded" in status_of(slow.pk).last_error
+
+    smtp.rcpt_delay = 0.0
+    enqueue(broker, next_one.pk)
+    wait_until(lambda: status_of(next_one.pk).status == "sent", "the next task to be sent", 30)
+    assert worker.poll() is None
+
+
+def test_task_messages_carry_only_the_request_id(broker, smtp_server, sheet, client):
+    with _enqueue_via(broker):
+        response = client.post(
+            "/factsheets/spinal-metastases/report/",
+            {"report-name": "Private Person", "report-email": "private.person@example.com",
+             "report-consent": "on"},
+        )  # fmt: skip
+
+    assert response.status_code == 302
+    [raw] = broker.queued_messages()
+    message = json.loads(raw)
+    body = json.loads(__import__("base64").b64decode(message["body"]))
+    request = ReportRequest.objects.get()
+    assert body[0] == [request.pk]
+    assert b"Private" not in raw and b"private.person" not in raw
+    assert b"Person" not in __import__("base64").b64decode(message["body"])
