@@ -244,6 +244,7 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "config.heartbeat", "schedule": 30.0},
+    "apply-retention": {"task": "leads.apply_retention", "schedule": 6 * 60 * 60.0},
     "requeue-stale-report-requests": {
         "task": "reports.requeue_stale_report_requests",
         "schedule": env.float("SWEEP_SECONDS", default=60.0),
@@ -295,6 +296,12 @@ SECURE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+
+# --- Privacy -----------------------------------------------------------------------------------
+# Personal data of sent (or finally failed) report requests is erased after this many days,
+# and of closed consultation requests after this many, by a daily task (leads/privacy.py).
+REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
+CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", default=365)
 
 # --- Abuse limits ------------------------------------------------------------------------------
 # Per IP address and per email address, on each patient form (django-ratelimit, shared cache).

@@ -76,6 +76,7 @@ class ReportRequest(SelfCheckRecord):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -393,3 +394,38 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"Export #{self.pk}"
+
+
+class PrivacyAction(models.TextChoices):
+    SUBJECT_ACCESS = "subject_access", "Subject access export"
+    ERASURE = "erasure", "Erasure on request"
+    RETENTION = "retention", "Erasure at the end of the retention period"
+
+
+class PrivacyLog(models.Model):
+    """An audit entry for each export or erasure of personal data, holding none itself.
+
+    ``subject`` is a keyed hash of the email address: it shows that the clinic acted on a
+    given person's request (hash their address again to check) without storing the address.
+    """
+
+    action = models.CharField(max_length=20, choices=PrivacyAction.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the automatic retention job and for the command line.",
+    )
+    subject = models.CharField(max_length=64, blank=True)
+    report_requests = models.PositiveIntegerField(default=0)
+    consultation_requests = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -40,3 +40,11 @@ def notify_unnotified_consultations() -> int:
     for pk in ids:
         notify_clinic.delay(pk)
     return len(ids)
+
+
+@shared_task(name="leads.apply_retention")
+def apply_retention() -> int:
+    from .privacy import apply_retention as erase_expired
+
+    log = erase_expired()
+    return 0 if log is None else log.report_requests + log.consultation_requests

@@ -6,6 +6,7 @@ the model admins (Django's autodiscovery imports ``leads.admin``).
 """
 
 from .consultations import ConsultationRequestAdmin
+from .privacy import PrivacyLogAdmin
 from .reports import ExportLogAdmin, ReportRequestAdmin
 
-__all__ = ["ConsultationRequestAdmin", "ExportLogAdmin", "ReportRequestAdmin"]
+__all__ = ["ConsultationRequestAdmin", "ExportLogAdmin", "PrivacyLogAdmin", "ReportRequestAdmin"]

@@ -26,6 +26,7 @@ from .display import (
 from .filters import AssignedFilter, PromiseFilter, StatusFilter
 from .forms import ConsultationRequestForm, ContactAttemptForm, InternalNoteForm
 from .pages import TriagePagesMixin
+from .privacy import PrivacyActionsMixin
 
 # --- inlines -----------------------------------------------------------------------------------
 
@@ -88,7 +89,11 @@ class InternalNoteInline(AppendOnlyInline):
 
 @admin.register(ConsultationRequest)
 class ConsultationRequestAdmin(
-    TriageActionsMixin, TriagePagesMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin
+    PrivacyActionsMixin,
+    TriageActionsMixin,
+    TriagePagesMixin,
+    ReadOnlyHistoryMixin,
+    SimpleHistoryAdmin,
 ):
     form = ConsultationRequestForm
     inlines = [ContactAttemptInline, InternalNoteInline]
@@ -125,6 +130,8 @@ class ConsultationRequestAdmin(
         "close_with_reason",
         "export_selected",
         "erase_personal_details",
+        "subject_access_export",
+        "erase_everything_for_person",
     ]
     readonly_fields = [
         "reply_promise",

@@ -10,12 +10,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import services
 from ..models import ExportLog, ReportRequest, ReportStatus
 from .display import ADMIN_CSS, BOTH_PLACES, ReadOnlyHistoryMixin, self_check_list, urgency_badge
+from .privacy import PrivacyActionsMixin
 
 # --- report requests ---------------------------------------------------------------------------
 
 
 @admin.register(ReportRequest)
-class ReportRequestAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+class ReportRequestAdmin(PrivacyActionsMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     list_display = [
         "id",
         "status",
@@ -30,7 +31,7 @@ class ReportRequestAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     list_select_related = ["sheet"]
     search_fields = ["name", "email"]
     ordering = ["-created_at"]
-    actions = ["resend"]
+    actions = ["resend", "subject_access_export", "erase_everything_for_person"]
     readonly_fields = [
         "sheet",
         "name",

@@ -1,0 +1,85 @@
+"""Subject access and erasure by person (every request with the same email address), from
+either request list. Both leave a PrivacyLog entry with no personal data in it."""
+
+import json
+
+from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from .. import privacy
+from ..models import PrivacyLog
+from .actions import TriageActionsMixin
+from .forms import EraseForm
+
+
+def _emails(queryset: QuerySet) -> list[str]:
+    return sorted({row.email.strip().lower() for row in queryset if row.email})
+
+
+class PrivacyActionsMixin:
+    """Mixed into both request admins."""
+
+    @admin.action(
+        description="Subject access: export everything held about these people (JSON)",
+        permissions=["view"],
+    )
+    def subject_access_export(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        exports = [
+            privacy.subject_access_export(email, by=request.user) for email in _emails(queryset)
+        ]
+        response = HttpResponse(
+            json.dumps(exports, indent=2, cls=DjangoJSONEncoder),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = 'attachment; filename="subject-access.json"'
+        return response
+
+    @admin.action(
+        description="Erase everything held about these people (every request by their email)",
+        permissions=["erase"],
+    )
+    def erase_everything_for_person(self, request: HttpRequest, queryset: QuerySet):
+        form = EraseForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for email in _emails(queryset):
+                privacy.erase_everything_for(
+                    email, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            self.message_user(
+                request,
+                f"Erased everything held for {len(_emails(queryset))} person(s).",
+                messages.SUCCESS,
+            )
+            return None
+        return TriageActionsMixin._confirm_page(
+            self,
+            request,
+            queryset,
+            form,
+            title="Erase everything held about these people",
+            intro="This blanks the personal details of every report and consultation request "
+            "made with these email addresses, and of every earlier copy in their history. "
+            "An audit entry without personal data is kept. It cannot be undone.",
+            submit="Erase everything",
+        )
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("leads.erase_consultationrequest")
+
+
+@admin.register(PrivacyLog)
+class PrivacyLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "by", "report_requests", "consultation_requests"]
+    list_filter = ["action"]
+    readonly_fields = [f.name for f in PrivacyLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,180 @@
+"""UK GDPR for what patients send us: retention, subject access and erasure.
+
+Health details are special category data, so they are kept only as long as they are needed:
+a report request until some time after its email was sent, a consultation request until some
+time after it was closed. Every export and erasure leaves a PrivacyLog entry that holds no
+personal data.
+"""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import (
+    ConsultationRequest,
+    ConsultationStatus,
+    PrivacyAction,
+    PrivacyLog,
+    ReportRequest,
+    ReportStatus,
+)
+from .services import ERASED_NAME, erase_consultation_request, save_with_history
+
+
+def subject_ref(email: str) -> str:
+    """A keyed hash of an email address: the same person gives the same value, but the
+    address cannot be read back from it."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _by_email(model, email: str) -> QuerySet:
+    return model.objects.filter(email__iexact=email.strip())
+
+
+@transaction.atomic
+def erase_report_request(
+    *, request: ReportRequest, by: AbstractBaseUser | None, reason: str
+) -> ReportRequest:
+    """Blank the name, email and self-check of a report request, here and in its history."""
+    locked = ReportRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.erased_at:
+        return locked
+    locked.name, locked.email = ERASED_NAME, ""
+    locked.self_check, locked.cancer_history = [], None
+    locked.last_error = ""  # an SMTP error can quote the address
+    locked.erased_at = timezone.now()
+    locked.history.update(name=ERASED_NAME, email="", last_error="", cancer_history=None)
+    save_with_history(locked, by=by, reason=f"Erased: {reason}")
+    return locked
+
+
+def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> dict:
+    """Everything held about the person with this email address, as plain data."""
+    reports = _by_email(ReportRequest, email).select_related("sheet").order_by("created_at")
+    consultations = (
+        _by_email(ConsultationRequest, email)
+        .select_related("sheet")
+        .prefetch_related("contact_attempts", "notes")
+        .order_by("created_at")
+    )
+    data = {
+        "email": email.strip(),
+        "exported_at": timezone.now().isoformat(),
+        "report_requests": [
+            {
+                "reference": r.pk,
+                "fact_sheet": r.sheet.title,
+                "name": r.name,
+                "email": r.email,
+                "asked_at": r.created_at.isoformat(),
+                "consent_wording": r.consent_version,
+                "consented_at": r.consented_at.isoformat(),
+                "ticked": [item["symptom"] for item in r.ticked],
+                "has_or_had_cancer": r.cancer_history,
+                "status": r.get_status_display(),
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            }
+            for r in reports
+        ],
+        "consultation_requests": [
+            {
+                "reference": c.pk,
+                "fact_sheet": c.sheet.title,
+                "name": c.name,
+                "email": c.email,
+                "phone": str(c.phone),
+                "best_time_to_call": c.best_time,
+                "preferred_contact": c.get_contact_method_display(),
+                "description": c.description,
+                "pain_duration": c.get_pain_duration_display(),
+                "ticked": [item["symptom"] for item in c.ticked],
+                "has_or_had_cancer": c.cancer_history,
+                "asked_at": c.created_at.isoformat(),
+                "consent_wording": c.consent_version,
+                "consented_at": c.consented_at.isoformat(),
+                "status": c.get_status_display(),
+                "contact_attempts": [
+                    {
+                        "at": a.attempted_at.isoformat(),
+                        "how": a.get_channel_display(),
+                        "outcome": a.get_outcome_display(),
+                        "note": a.note,
+                    }
+                    for a in c.contact_attempts.all()
+                ],  # fmt: skip
+                "staff_notes": [
+                    {"at": n.created_at.isoformat(), "text": n.text} for n in c.notes.all()
+                ],
+            }
+            for c in consultations
+        ],
+    }
+    PrivacyLog.objects.create(
+        action=PrivacyAction.SUBJECT_ACCESS,
+        by=by,
+        subject=subject_ref(email),
+        report_requests=len(data["report_requests"]),
+        consultation_requests=len(data["consultation_requests"]),
+    )
+    return data
+
+
+@transaction.atomic
+def erase_everything_for(
+    email: str, *, by: AbstractBaseUser | None, reason: str = "Erased at the patient's request"
+) -> PrivacyLog:
+    reports = list(_by_email(ReportRequest, email).filter(erased_at__isnull=True))
+    consultations = list(_by_email(ConsultationRequest, email).filter(erased_at__isnull=True))
+    for report in reports:
+        erase_report_request(request=report, by=by, reason=reason)
+    for consultation in consultations:
+        erase_consultation_request(request=consultation, by=by, reason=reason)
+    return PrivacyLog.objects.create(
+        action=PrivacyAction.ERASURE,
+        by=by,
+        subject=subject_ref(email),
+        report_requests=len(reports),
+        consultation_requests=len(consultations),
+        note=reason[:200],
+    )
+
+
+@transaction.atomic
+def apply_retention() -> PrivacyLog | None:
+    """Erase what has been kept as long as promised (settings REPORT_RETENTION_DAYS and
+    CONSULTATION_RETENTION_DAYS). Returns the audit entry, or None when nothing was due."""
+    now = timezone.now()
+    report_cutoff = now - timedelta(days=settings.REPORT_RETENTION_DAYS)
+    consultation_cutoff = now - timedelta(days=settings.CONSULTATION_RETENTION_DAYS)
+    reports = list(
+        ReportRequest.objects.filter(erased_at__isnull=True).filter(
+            Q(status=ReportStatus.SENT, sent_at__lt=report_cutoff)
+            | Q(status=ReportStatus.FAILED, updated_at__lt=report_cutoff)
+        )
+    )
+    consultations = list(
+        ConsultationRequest.objects.filter(
+            erased_at__isnull=True,
+            status=ConsultationStatus.CLOSED,
+            updated_at__lt=consultation_cutoff,
+        )
+    )
+    if not reports and not consultations:
+        return None
+    reason = "Retention period ended"
+    for report in reports:
+        erase_report_request(request=report, by=None, reason=reason)
+    for consultation in consultations:
+        erase_consultation_request(request=consultation, by=None, reason=reason)
+    return PrivacyLog.objects.create(
+        action=PrivacyAction.RETENTION,
+        report_requests=len(reports),
+        consultation_requests=len(consultations),
+    )

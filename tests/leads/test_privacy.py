@@ -1,0 +1,159 @@
+"""UK GDPR: consent records, retention, subject access and erasure, with audit entries that
+hold no personal data."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from leads import privacy
+from leads.models import ConsultationRequest, PrivacyLog, ReportRequest
+from tests.factories import ConsultationRequestFactory, ReportRequestFactory
+
+EMAIL = "Pat.Person@Example.com"
+
+
+def test_each_request_records_when_and_which_consent_wording(
+    client, spinal_metastases, valid_report
+):
+    client.post("/factsheets/spinal-metastases/report/", valid_report)
+
+    request = ReportRequest.objects.get()
+    assert request.consent_version == "report-consent-v1"
+    assert timezone.now() - request.consented_at < timedelta(minutes=1)
+
+
+def test_privacy_notice_names_the_data_and_purpose(client, db):
+    html = client.get("/privacy/").content.decode()
+
+    assert "Privacy notice" in html
+    assert "name and email address" in html
+    assert "what you told us about your back pain" in html
+
+
+def test_retention_erases_old_sent_reports_and_old_closed_consultations_only(db, settings):
+    old = timezone.now() - timedelta(days=settings.REPORT_RETENTION_DAYS + 1)
+    expired_report = ReportRequestFactory(status="sent", sent_at=old, name="Old Report")
+    fresh_report = ReportRequestFactory(status="sent", sent_at=timezone.now(), name="Fresh")
+    queued_report = ReportRequestFactory(status="queued", name="Still Queued")
+    closed = ConsultationRequestFactory(status="closed", name="Old Closed")
+    open_one = ConsultationRequestFactory(status="new", name="Still Open")
+    long_ago = timezone.now() - timedelta(days=settings.CONSULTATION_RETENTION_DAYS + 1)
+    ConsultationRequest.objects.filter(pk__in=[closed.pk, open_one.pk]).update(updated_at=long_ago)
+
+    log = privacy.apply_retention()
+
+    assert (log.report_requests, log.consultation_requests) == (1, 1)
+    assert ReportRequest.objects.get(pk=expired_report.pk).email == ""
+    assert ReportRequest.objects.get(pk=expired_report.pk).name == "[erased]"
+    for kept in (fresh_report, queued_report):
+        assert ReportRequest.objects.get(pk=kept.pk).email == kept.email
+    assert ConsultationRequest.objects.get(pk=closed.pk).description == ""
+    assert ConsultationRequest.objects.get(pk=open_one.pk).name == "Still Open"
+    assert log.subject == "" and log.action == "retention"
+    assert privacy.apply_retention() is None  # nothing more is due
+
+
+def test_retention_also_blanks_the_history_copies(db, settings):
+    report = ReportRequestFactory(status="sent", name="In History", email="hist@example.com")
+    report.sent_at = timezone.now() - timedelta(days=settings.REPORT_RETENTION_DAYS + 5)
+    report.save()
+
+    privacy.apply_retention()
+
+    names = set(report.history.values_list("name", flat=True))
+    emails = set(report.history.values_list("email", flat=True))
+    assert "In History" not in names and "hist@example.com" not in emails
+
+
+def test_subject_access_export_has_everything_for_the_email_and_an_audit_entry(db):
+    ReportRequestFactory(email=EMAIL.lower(), name="Pat Person")
+    ConsultationRequestFactory(email=EMAIL, name="Pat Person", description="Sore back")
+    ReportRequestFactory(email="someone.else@example.com")
+
+    data = privacy.subject_access_export("pat.person@example.com")
+
+    assert len(data["report_requests"]) == 1
+    assert data["consultation_requests"][0]["description"] == "Sore back"
+    log = PrivacyLog.objects.get()
+    assert log.action == "subject_access"
+    assert log.subject == privacy.subject_ref(EMAIL)
+    assert "pat" not in log.subject.lower() and "@" not in str(log.__dict__)
+
+
+def test_erasure_blanks_every_request_for_the_email_and_keeps_an_anonymous_record(db):
+    report = ReportRequestFactory(email=EMAIL, name="Pat Person")
+    consultation = ConsultationRequestFactory(email=EMAIL.upper(), name="Pat Person")
+    other = ReportRequestFactory(email="keep@example.com", name="Keep Me")
+
+    log = privacy.erase_everything_for(EMAIL, by=None)
+
+    assert ReportRequest.objects.get(pk=report.pk).email == ""
+    assert ConsultationRequest.objects.get(pk=consultation.pk).phone in ("", None)
+    assert ReportRequest.objects.get(pk=other.pk).name == "Keep Me"
+    assert (log.report_requests, log.consultation_requests) == (1, 1)
+    assert log.subject == privacy.subject_ref(EMAIL)
+    assert "Pat" not in json.dumps(
+        {k: str(v) for k, v in PrivacyLog.objects.values().get().items()}
+    )
+
+
+def test_management_command_exports_and_erases(db, tmp_path):
+    ReportRequestFactory(email=EMAIL, name="Pat Person")
+    target = tmp_path / "sar.json"
+
+    call_command("patient_data", "export", EMAIL, output=str(target), stdout=StringIO())
+    exported = json.loads(target.read_text())
+    out = StringIO()
+    call_command("patient_data", "erase", EMAIL, yes=True, stdout=out)
+
+    assert exported["report_requests"][0]["name"] == "Pat Person"
+    assert "Erased 1 report request(s)" in out.getvalue()
+    assert ReportRequest.objects.get().name == "[erased]"
+    assert list(PrivacyLog.objects.values_list("action", flat=True).order_by("at")) == [
+        "subject_access",
+        "erasure",
+    ]
+
+
+def test_admin_actions_export_and_erase_by_person(admin_client):
+    report = ReportRequestFactory(email=EMAIL, name="Pat Person")
+    ConsultationRequestFactory(email=EMAIL, name="Pat Person")
+    changelist = reverse("admin:leads_reportrequest_changelist")
+
+    exported = admin_client.post(
+        changelist, {"action": "subject_access_export", "_selected_action": [report.pk]}
+    )
+    confirm = admin_client.post(
+        changelist, {"action": "erase_everything_for_person", "_selected_action": [report.pk]}
+    )
+    erased = admin_client.post(
+        changelist,
+        {"action": "erase_everything_for_person", "_selected_action": [report.pk],
+         "confirm": "yes", "reason": "Patient asked by phone"},
+    )  # fmt: skip
+
+    [record] = json.loads(exported.content)
+    assert record["report_requests"][0]["name"] == "Pat Person"
+    assert len(record["consultation_requests"]) == 1
+    assert "Erase everything" in confirm.content.decode()
+    assert erased.status_code == 302
+    assert ReportRequest.objects.get().email == ""
+    assert ConsultationRequest.objects.get().email == ""
+    assert PrivacyLog.objects.filter(action="erasure").count() == 1
+
+
+def test_generated_pdfs_are_not_stored(spinal_metastases, mailoutbox, settings):
+    from reports.services import deliver_report
+
+    report = ReportRequestFactory(sheet=spinal_metastases)
+    before = {p for p in settings.VAR_DIR.rglob("*.pdf")}
+
+    deliver_report(request_id=report.pk)
+
+    assert len(mailoutbox[0].attachments) == 1
+    assert {p for p in settings.VAR_DIR.rglob("*.pdf")} == before
+    assert not any(f.get_internal_type() == "FileField" for f in ReportRequest._meta.fields)
