@@ -67,11 +67,12 @@ def benchmark(reports: list[ReportRequest], *, rounds: int) -> dict:
     html = {report.pk: services.render_report_html(report) for report in reports}
     # Warm every step once per report (imports, fonts, the kept pages), and check what the
     # shipped path makes against the naive tagged render: same text on every page, tagged.
-    same_content, tagged = True, True
+    same_content, same_bytes, tagged = True, True, True
     for report in reports:
         outputs = {name: step(report, html[report.pk]) for name, step in steps.items()}
         shipped, naive = outputs["+ sheet pages kept"], outputs["naive, tagged"]
         same_content &= _text(shipped) == _text(naive)
+        same_bytes &= shipped == naive
         tagged &= _is_tagged(shipped)
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
@@ -108,6 +109,7 @@ def benchmark(reports: list[ReportRequest], *, rounds: int) -> dict:
         "ratio": medians["+ sheet pages kept"] / reference,
         "ratio_vs_naive_tagged": medians["+ sheet pages kept"] / medians["naive, tagged"],
         "same_text_as_naive_tagged": same_content,
+        "same_bytes_as_naive_tagged": same_bytes,
         "tagged_pdf_ua": tagged,
         "reports": len(reports),
         "rounds": rounds,

@@ -110,6 +110,19 @@ def prepare_database(env: dict[str, str]) -> None:
         subprocess.run(manage + command, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def tree_state() -> str:
+    """The commit and a digest of uncommitted changes: the tree is shared with others, and a
+    change in the middle of a run (a new migration, say) would make its later targets
+    measure something else."""
+    import hashlib
+
+    parts = []
+    for argv in (["rev-parse", "HEAD"], ["diff", "HEAD"], ["status", "--porcelain"]):
+        done = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, timeout=30)
+        parts.append(done.stdout)
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def versions() -> dict[str, str]:
     import platform
     from importlib.metadata import version
@@ -179,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     env = bench_env(var_dir)
     os.environ.update(env)
     started = time.monotonic()
+    tree_at_start = tree_state()
 
     ensure_tools()
     prepare_database(env)
@@ -280,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
                 concurrency=E2E_WORKERS,
                 max_tasks_per_child=MAX_TASKS_PER_CHILD,
             )
+    if tree_state() != tree_at_start:
+        results.setdefault("failures", {})["the code"] = (
+            "the working tree changed during the run; later targets may have measured other "
+            "code (run again)"
+        )
     results["total_seconds"] = round(time.monotonic() - started, 1)
     results["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     out = args.out or (var_dir if args.quick else BENCH_DIR)
