@@ -148,7 +148,8 @@ def _section1(t1: dict, identical: bool) -> list[str]:
         "## 1. Sheet page, app alone",
         "",
         f"Ratio per round (sheet / reference): median {_fmt(t1['ratio_per_round']['median'], 2)}"
-        f", range {_range(t1['ratio_per_round'])}. The reference returns identical bytes: "
+        f", range {_range(t1['ratio_per_round'])}; ratio of the medians "
+        f"{_fmt(t1.get('ratio_of_medians'), 2)}. The reference returns identical bytes: "
         f"{identical}.",
         "",
         _load_runs(
@@ -165,7 +166,8 @@ def _section1_proposed(t1p: dict) -> list[str]:
         "Same measurement, with gunicorn on `bench.settings_proposed` (bench/proposed.py: one "
         "Redis client per connection pool, and a 2-second copy of each page, encoded and with "
         "its ETag, in the process). "
-        f"Ratio {_fmt(t1p['ratio'], 2)}, per round {_range(t1p['ratio_per_round'])}.",
+        f"Ratio {_fmt(t1p['ratio'], 2)}, per round {_range(t1p['ratio_per_round'])}; ratio of "
+        f"the medians {_fmt(t1p.get('ratio_of_medians'), 2)}.",
         "",
         _load_runs("gunicorn, wrk -t2 -c32:", t1p, ("measured", "reference")),
         "",
@@ -177,7 +179,8 @@ def _section2(t2: dict) -> list[str]:
         "## 2. Sheet page, as deployed (nginx in front)",
         "",
         f"Ratio per round: median {_fmt(t2['ratio_per_round']['median'], 2)}, range "
-        f"{_range(t2['ratio_per_round'])}.",
+        f"{_range(t2['ratio_per_round'])}; ratio of the medians "
+        f"{_fmt(t2.get('ratio_of_medians'), 2)}.",
         "",
         _load_runs(
             "nginx with the deploy/nginx/ snippets, wrk -t2 -c32 (keep-alive):",
@@ -203,7 +206,8 @@ def _section4(t4: dict) -> list[str]:
         f"{t4['other_statuses'] or 'none'}. Errors: {t4['errors']}. p50: POST "
         f"{_fmt(t4['post_p50_ms']['median'])} ms, GET {_fmt(t4['get_p50_ms']['median'])} ms. "
         f"POST p99 range {_range(t4['post_p99_ms'], 1)} ms; ratio per round "
-        f"{_range(t4['ratio_per_round'])}.",
+        f"{_range(t4['ratio_per_round'])}; ratio of the medians "
+        f"{_fmt(t4.get('ratio_of_medians'), 2)}.",
         "",
         _load_runs("gunicorn, wrk -t2 -c32:", t4, ("post", "get")),
         "",
@@ -313,8 +317,9 @@ def markdown(results: dict, *, quick: bool) -> str:
         f"Run {results['started']} ({results['mode']}), {results.get('total_seconds', '?')} s "
         "in all, with `make bench` (`python -m bench.run`). Every ratio compares two things "
         "measured in this same run, on this same shared, noisy 2-core machine, taken in turns "
-        "(A B, B A, A B) so a slow spell falls on both sides. Medians of the repeated runs; "
-        "ranges below.",
+        "(A B, B A, A B, ...) so a slow spell falls on both sides. Each ratio is the median of "
+        "the ratios of runs taken side by side (the ratio of the two medians is given below "
+        "too); the Measured and Reference columns are medians of the runs.",
         "",
         _table(header, _rows(results)),
         "",
