@@ -304,16 +304,28 @@ def test_pages_fit_a_320px_screen_and_200_percent_text(new_page, sheets):
     screenshot(narrow, "sheet-320")
 
 
-def test_phone_and_desktop_screenshots_of_the_sheet(new_page, sheets):
+def test_phone_and_desktop_screenshots_for_a_person_to_look_at(new_page, sheets):
     for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
         page = new_page(viewport=viewport)
+        page.goto("/")
+        screenshot(page, f"home-{name}")
         page.goto(SHEET)
         screenshot(page, f"sheet-{name}")
         submit_empty(page, "report-form")
         screenshot(page, f"report-form-errors-{name}")
         submit_empty(page, "consultation-form")
         screenshot(page, f"consultation-form-errors-{name}")
-    assert len(list(ARTIFACTS.glob("*.png"))) >= 6
+        page.goto(SHEET)
+        page.fill("#id_report-name", "Screenshot")
+        page.fill("#id_report-email", f"shot-{name}@example.com")
+        page.locator("input[name='report-symptoms']").first.check()
+        page.check("#id_report-consent")
+        page.locator("#report-form button[type=submit]").click()
+        screenshot(page, f"emergency-confirmation-{name}")
+    names = {path.stem for path in ARTIFACTS.glob("*.png")}
+    for view in ("home", "sheet", "report-form-errors", "consultation-form-errors",
+                 "emergency-confirmation"):  # fmt: skip
+        assert {f"{view}-phone", f"{view}-desktop"} <= names
 
 
 def test_focus_is_always_visible(new_page, sheets):
