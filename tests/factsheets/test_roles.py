@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from factsheets.models import FactSheet
 from tests.factories import ConsultationRequestFactory, ReportRequestFactory, UserFactory
-from tests.leads.html_forms import form_data
+from tests.html_forms import form_data
 
 TRIAGE_STAFF = "Triage staff"
 CONTENT_EDITOR = "Content editor"

@@ -16,7 +16,7 @@ from tests.factories import (
     ReportRequestFactory,
     UserFactory,
 )
-from tests.leads.html_forms import form_data
+from tests.html_forms import form_data
 
 CONSULTATIONS = reverse("admin:leads_consultationrequest_changelist")
 EXPORT = reverse("admin:leads_consultationrequest_export")
