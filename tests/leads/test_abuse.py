@@ -188,3 +188,17 @@ def test_without_2fa_required_a_password_is_enough(django_user_model):
     login(browser, "staff", "pass-phrase-1")
 
     assert browser.get("/admin/").status_code == 200
+
+
+def test_markup_in_a_name_is_escaped_in_the_html_email(client, spinal_metastases, mailoutbox):
+    client.post(
+        REPORT_URL,
+        {"report-name": "<b>Bold</b><script>x()</script>", "report-email": "m@example.com",
+         "report-consent": "on"},
+    )  # fmt: skip
+
+    report_services.deliver_report(request_id=ReportRequest.objects.get().pk)
+
+    html = mailoutbox[0].alternatives[0].content
+    assert "<script>" not in html and "<b>Bold</b>" not in html
+    assert "&lt;b&gt;Bold&lt;/b&gt;&lt;script&gt;x()&lt;/script&gt;" in html
