@@ -1,4 +1,4 @@
-.PHONY: run test test-unit test-integration test-browser check fix migrations
+.PHONY: run test test-unit test-integration test-browser bench check fix migrations
 
 # Install everything and run the site on http://127.0.0.1:8000 (embedded mode).
 run:
@@ -18,6 +18,11 @@ test-integration:
 # Screenshots are written to test-artifacts/screenshots/.
 test-browser:
 	scripts/test.sh -m browser
+
+# Benchmarks for issue #6 (about 8 minutes, loopback only): writes bench/results.md and .json.
+bench:
+	scripts/bootstrap.sh --test
+	.venv/bin/python -m bench.run
 
 check:
 	scripts/bootstrap.sh --test

@@ -19,7 +19,10 @@ from .models import FactSheet
 logger = logging.getLogger(__name__)
 
 PREFIX = "factsheets:page:"
-BROWSER_MAX_AGE = 300  # seconds a browser or shared cache may reuse a page before revalidating
+# Seconds a browser (max-age) or a shared cache such as nginx (s-maxage) may reuse a page
+# before revalidating; short, so a corrected red flag reaches readers within about a minute.
+BROWSER_MAX_AGE = 60
+SHARED_CACHE_MAX_AGE = 10
 
 
 def page_key(name: str) -> str:
@@ -47,7 +50,9 @@ def cached_page(
     response = HttpResponse(entry["html"])
     if entry["last_modified"]:
         response["Last-Modified"] = http_date(entry["last_modified"])
-    patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
+    patch_cache_control(
+        response, public=True, max_age=BROWSER_MAX_AGE, s_maxage=SHARED_CACHE_MAX_AGE
+    )
     return response
 
 

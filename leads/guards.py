@@ -22,6 +22,7 @@ def over_limit(request: HttpRequest, *, form: str) -> bool:
 
     If the shared cache is away the request is let through: a patient must still reach us.
     """
+    request.POST  # noqa: B018 (parse here, so an oversized body still gets its 400, not swallowed)
     try:
         return _over_limit(request, form=form)
     except Exception:
