@@ -103,8 +103,8 @@ def axe_violations(page) -> list[dict]:
 
 def focused_element(page) -> dict:
     return page.evaluate(
-        "() => ({id: document.activeElement.id, tag: document.activeElement.tagName,"
-        " cls: document.activeElement.className})"
+        "() => { const e = document.activeElement || {};"
+        " return {id: e.id || '', tag: e.tagName || '', cls: String(e.className || '')}; }"
     )
 
 
@@ -117,9 +117,16 @@ def tab_to(page, element_id: str, limit: int = 200) -> None:
     raise AssertionError(f"could not reach #{element_id} with the Tab key")
 
 
+def submit(page, button: str) -> None:
+    """Click a submit button and wait for the page it leads to, as a person would."""
+    with page.expect_navigation():
+        page.locator(button).click()
+    page.wait_for_load_state()
+
+
 def submit_empty(page, form_id: str) -> None:
     page.goto(SHEET)
-    page.locator(f"#{form_id} button[type=submit]").click()
+    submit(page, f"#{form_id} button[type=submit]")
 
 
 # --- the journey ---------------------------------------------------------------------------
@@ -186,6 +193,10 @@ def test_empty_submit_focuses_the_error_summary_with_links_to_fields(
 ):
     page = new_page()
     submit_empty(page, form_id)
+    # autofocus is applied once the page has loaded; give it that moment.
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.classList.contains('error-summary')"
+    )
 
     focused = focused_element(page)
     assert "error-summary" in focused["cls"]
@@ -204,7 +215,7 @@ def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_co
     page.fill("#id_report-name", "No Script")
     page.fill("#id_report-email", "noscript@example.com")
     page.check("#id_report-consent")
-    page.locator("#report-form button[type=submit]").click()
+    submit(page, "#report-form button[type=submit]")
     assert page.get_by_role("heading", name="Your report is on its way").is_visible()
 
     page.goto(SHEET)
@@ -216,7 +227,7 @@ def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_co
             page.check(field)
         else:
             page.fill(field, value)
-    page.locator("#consultation-form button[type=submit]").click()
+    submit(page, "#consultation-form button[type=submit]")
     assert page.get_by_role("heading", name="We have your request").is_visible()
     assert ReportRequest.objects.count() == 1
     assert ConsultationRequest.objects.count() == 1
@@ -229,7 +240,7 @@ def test_emergency_tick_shows_the_999_panel_first(new_page, sheets):
     page.fill("#id_report-email", "tick@example.com")
     page.locator("input[name='report-symptoms']").first.check()
     page.check("#id_report-consent")
-    page.locator("#report-form button[type=submit]").click()
+    submit(page, "#report-form button[type=submit]")
 
     first_heading = page.locator("main h1, main h2").first
     assert "Call 999 or go to A&E now" in first_heading.inner_text()
@@ -269,8 +280,7 @@ def confirmation_pages(page) -> dict[str, str]:
         if ticks:
             page.locator(f"input[name='{form}-symptoms']").first.check()
         page.check(f"#id_{form}-consent")
-        page.locator(f"#{form}-form button[type=submit]").click()
-        page.wait_for_load_state()
+        submit(page, f"#{form}-form button[type=submit]")
         found[name] = page.url
     return found
 
@@ -320,7 +330,7 @@ def test_phone_and_desktop_screenshots_for_a_person_to_look_at(new_page, sheets)
         page.fill("#id_report-email", f"shot-{name}@example.com")
         page.locator("input[name='report-symptoms']").first.check()
         page.check("#id_report-consent")
-        page.locator("#report-form button[type=submit]").click()
+        submit(page, "#report-form button[type=submit]")
         screenshot(page, f"emergency-confirmation-{name}")
     names = {path.stem for path in ARTIFACTS.glob("*.png")}
     for view in ("home", "sheet", "report-form-errors", "consultation-form-errors",
@@ -428,7 +438,7 @@ def test_pages_and_admin_raise_no_csp_violations(new_page, sheets, django_user_m
         page.goto(url, wait_until="networkidle")
     page.fill("#id_username", "csp")
     page.fill("#id_password", "a-long-pass-phrase")
-    page.locator("input[type=submit]").click()
+    submit(page, "input[type=submit]")
     page.wait_for_load_state("networkidle")
     page.goto("/admin/leads/consultationrequest/", wait_until="networkidle")
     page.goto("/admin/factsheets/factsheet/", wait_until="networkidle")
