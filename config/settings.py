@@ -124,7 +124,18 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Right for the embedded mode's single process; production uses Redis.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["default"]["BACKEND"] = "config.cache.ReusingRedisCache"  # one client, not one a call
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Each web process keeps the pages it renders; an edit tells them all to drop them, on a
+# Redis pub/sub channel named after the database (factsheets/cache.py): processes that share
+# the content share the channel. Without Redis (embedded mode) there is one process to tell.
+_location = CACHES["default"].get("LOCATION", "")
+PAGE_INVALIDATION_URL = env.str(
+    "PAGE_INVALIDATION_URL",
+    default=(_location[0] if isinstance(_location, list) else _location)
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else "",
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
