@@ -8,7 +8,7 @@ class FactsheetsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import models
-        from .cache import invalidate_all_pages
+        from .cache import content_changed
 
         for model in (
             models.FactSheet,
@@ -20,7 +20,7 @@ class FactsheetsConfig(AppConfig):
         ):
             for signal in (post_save, post_delete):
                 signal.connect(
-                    invalidate_all_pages,
+                    content_changed,
                     sender=model,
-                    dispatch_uid=f"factsheets.invalidate.{signal}.{model.__name__}",
+                    dispatch_uid=f"factsheets.content_changed.{signal}.{model.__name__}",
                 )

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from config.security import same_origin_post
 from config.views import rate_limited
 from factsheets.assessment import OUTCOMES
+from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
-from factsheets.selectors import get_published_sheet, sheet_context
+from factsheets.selectors import sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
@@ -37,7 +38,7 @@ def _accept(
     create: Callable[[FactSheet, dict], ReportRequest | ConsultationRequest],
 ) -> HttpResponse:
     """The shared POST flow of both forms: limit, validate, drop bots and repeats, save."""
-    sheet = get_published_sheet(slug)
+    sheet = sheet_for_form(slug)  # with its red flags, kept in the process
     if over_limit(request, form=form_name):
         return rate_limited(request)
     form = form_class(request.POST, sheet=sheet)
@@ -123,13 +124,13 @@ def _outcome_from(request: HttpRequest):
 
 @never_cache
 def report_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = get_published_sheet(slug)
+    sheet = sheet_for_form(slug)
     context = {"sheet": sheet, "outcome": _outcome_from(request)}
     return render(request, "leads/report_sent.html", context)
 
 
 @never_cache
 def consultation_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = get_published_sheet(slug)
+    sheet = sheet_for_form(slug)
     context = {"sheet": sheet, "outcome": _outcome_from(request)}
     return render(request, "leads/consultation_sent.html", context)

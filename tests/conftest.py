@@ -1,16 +1,19 @@
 import pytest
 from django.core.cache import cache
 
+from factsheets.cache import forget_everything
 from factsheets.models import FactSheet
 from factsheets.services import load_shipped_content
 
 
 @pytest.fixture(autouse=True)
 def empty_page_cache():
-    """Each test starts with no cached pages (tests change rows without signals, e.g. update())."""
+    """Each test starts with nothing cached (tests change rows without signals, e.g. update())."""
     cache.clear()
+    forget_everything()
     yield
     cache.clear()
+    forget_everything()
 
 
 @pytest.fixture

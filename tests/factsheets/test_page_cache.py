@@ -1,9 +1,15 @@
 """Sheet pages are the same bytes for everyone, so shared caches may keep them; the forms are
 still protected against cross-site posts without a per-visitor token (config/security.py)."""
 
+import socket
+
 import pytest
+import redis
+from django.conf import settings
 from django.test import Client
 
+from factsheets import cache as page_cache
+from factsheets.cache import _channel
 from factsheets.models import FactSheet
 from leads.models import ConsultationRequest, ReportRequest
 
@@ -126,3 +132,79 @@ def test_the_page_is_served_from_the_cache_without_touching_the_database(
         response = client.get(SHEET)
 
     assert response.status_code == 200
+
+
+# Each web process keeps its pages in memory (factsheets/cache.py) and hears of edits made in
+# other processes on a Redis channel. These tests play the other process with a second Redis
+# connection and changes made without signals (update()).
+
+
+def _edit_elsewhere(sheet: FactSheet, summary: str) -> None:
+    """What another process's edit looks like from here: the row changes, then the channel."""
+    FactSheet.objects.filter(pk=sheet.pk).update(summary=summary)
+    redis.Redis.from_url(settings.PAGE_INVALIDATION_URL).publish(_channel(), "changed")
+
+
+def test_an_edit_announced_by_another_process_shows_on_the_next_view(client, spinal_metastases):
+    client.get(SHEET)
+    FactSheet.objects.filter(pk=spinal_metastases.pk).update(summary="Changed, not yet announced")
+    # Until another process announces its committed edit, this one serves the page it keeps.
+    assert "Changed, not yet announced" not in client.get(SHEET).content.decode()
+
+    _edit_elsewhere(spinal_metastases, "Edited in another process")
+
+    assert "Edited in another process" in client.get(SHEET).content.decode()
+    assert "Spinal metastases" in client.get("/").content.decode()
+
+
+def test_an_edit_is_announced_to_other_processes_when_it_commits_not_before(
+    spinal_metastases, django_capture_on_commit_callbacks
+):
+    listener = redis.Redis.from_url(settings.PAGE_INVALIDATION_URL).pubsub()
+    listener.subscribe(_channel())
+    assert listener.get_message(timeout=2)["type"] == "subscribe"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        spinal_metastases.summary = "An edit in admin"
+        spinal_metastases.save()
+        assert listener.get_message(timeout=0.3) is None  # not committed yet: nothing said
+
+    assert listener.get_message(timeout=2)["data"] == b"changed"
+    listener.close()
+
+
+def test_a_process_that_cannot_hear_of_edits_keeps_nothing(
+    client, spinal_metastases, settings, monkeypatch
+):
+    with socket.socket() as unused:  # a loopback port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings.PAGE_INVALIDATION_URL = f"redis://127.0.0.1:{port}/0"
+    monkeypatch.setattr(page_cache, "generation", page_cache.Generation())
+
+    assert client.get(SHEET).status_code == 200
+    FactSheet.objects.filter(pk=spinal_metastases.pk).update(summary="Changed with Redis away")
+
+    # Rendered from the database every time: slower, never stale.
+    assert "Changed with Redis away" in client.get(SHEET).content.decode()
+
+
+def test_the_forms_see_a_new_red_flag_at_once(client, spinal_metastases, valid_report):
+    headers = {"Sec-Fetch-Site": "same-origin", "Origin": SITE}
+    client.post(f"{SHEET}report/", valid_report, headers=headers)  # the sheet is now kept
+    flag = spinal_metastases.red_flags.create(
+        level="emergency", text="A newly added warning sign", symptom="A new sign", position=99
+    )
+
+    response = client.post(
+        f"{SHEET}report/",
+        valid_report | {"report-name": "Cy Patient", "report-symptoms": [str(flag.pk)]},
+        headers=headers,
+    )
+
+    assert response.status_code == 302
+    saved = ReportRequest.objects.get(name="Cy Patient")
+    assert {"flag_id": flag.pk, "symptom": "A new sign", "level": "emergency", "ticked": True} in (
+        saved.self_check
+    )
+    assert saved.urgency == "emergency"

@@ -4,10 +4,10 @@ content grows, and a page served from the cache makes none. (The admin request l
 own test in tests/leads/test_admin.py.)"""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from factsheets.cache import forget_everything
 from tests.factories import (
     FactSheetFactory,
     RedFlagFactory,
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 def queries_for(client, url: str) -> list[str]:
-    """The queries a fresh render of ``url`` makes (nothing in the page cache)."""
-    cache.clear()
+    """The queries a fresh render of ``url`` makes (nothing kept in the process)."""
+    forget_everything()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
