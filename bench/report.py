@@ -35,13 +35,6 @@ def _rows(results: dict) -> list[list[str]]:
             f"{_fmt(t1['reference_rps']['median'], 0)} req/s (trivial view, same bytes)",
             _fmt(t1["ratio"], 2), "≥ 0.9", _verdict(t1["ratio"], 0.9, at_most=False),
         ])  # fmt: skip
-    if t1p := results.get("target1_proposed"):
-        rows.append([
-            "1′", "Same, with the two changes proposed for config/ and factsheets/ (not applied)",
-            f"{_fmt(t1p['measured_rps']['median'], 0)} req/s",
-            f"{_fmt(t1p['reference_rps']['median'], 0)} req/s",
-            _fmt(t1p["ratio"], 2), "≥ 0.9", _verdict(t1p["ratio"], 0.9, at_most=False),
-        ])  # fmt: skip
     if t2:
         rows.append([
             "2", "Sheet page through nginx's cache, 32 connections (throughput)",
@@ -65,13 +58,6 @@ def _rows(results: dict) -> list[list[str]]:
             f"{_fmt(t4['post_p99_ms']['median'])} ms",
             f"{_fmt(t4['get_p99_ms']['median'])} ms (sheet GET p99)",
             _fmt(t4["ratio"], 2), "≤ 3", verdict,
-        ])  # fmt: skip
-    if t4p := results.get("target4_proposed"):
-        rows.append([
-            "4′", "Same, with the three changes proposed for config/, factsheets/, leads/",
-            f"{_fmt(t4p['post_p99_ms']['median'])} ms",
-            f"{_fmt(t4p['get_p99_ms']['median'])} ms",
-            _fmt(t4p["ratio"], 2), "≤ 3", _verdict(t4p["ratio"], 3.0, at_most=True),
         ])  # fmt: skip
     if t5:
         naive = next(s for s in t5["steps"] if s["step"] == "naive, untagged")["median_ms"]
@@ -159,21 +145,6 @@ def _section1(t1: dict, identical: bool) -> list[str]:
     ]
 
 
-def _section1_proposed(t1p: dict) -> list[str]:
-    return [
-        "### 1, with the changes proposed for config/ and factsheets/",
-        "",
-        "Same measurement, with gunicorn on `bench.settings_proposed` (bench/proposed.py: one "
-        "Redis client per connection pool, and a 2-second copy of each page, encoded and with "
-        "its ETag, in the process). "
-        f"Ratio {_fmt(t1p['ratio'], 2)}, per round {_range(t1p['ratio_per_round'])}; ratio of "
-        f"the medians {_fmt(t1p.get('ratio_of_medians'), 2)}.",
-        "",
-        _load_runs("gunicorn, wrk -t2 -c32:", t1p, ("measured", "reference")),
-        "",
-    ]
-
-
 def _section2(t2: dict) -> list[str]:
     return [
         "## 2. Sheet page, as deployed (nginx in front)",
@@ -225,23 +196,6 @@ def _mixed_line(mixed: dict | None) -> list[str]:
         f"ratio {_fmt(mixed['ratio'], 2)}; p50 {_fmt(mixed['post_p50_ms'])} against "
         f"{_fmt(mixed['get_p50_ms'])} ms; errors {mixed['errors']}.",
         "",
-    ]
-
-
-def _section4_proposed(t4p: dict) -> list[str]:
-    return [
-        "### 4, with the changes proposed for config/, factsheets/ and leads/",
-        "",
-        "gunicorn on `bench.settings_proposed`: the post fetches only the sheet and its red "
-        "flags, and the cache client is reused. Accepted posts "
-        f"{t4p['accepted_posts']}, all saved: {t4p['every_accepted_post_saved']}, errors "
-        f"{t4p['errors']}. p50: POST {_fmt(t4p['post_p50_ms']['median'])} ms, GET "
-        f"{_fmt(t4p['get_p50_ms']['median'])} ms. Ratio per round "
-        f"{_range(t4p['ratio_per_round'])}.",
-        "",
-        _load_runs("gunicorn, wrk -t2 -c32:", t4p, ("post", "get")),
-        "",
-        *_mixed_line(t4p.get("mixed")),
     ]
 
 
@@ -330,10 +284,7 @@ def markdown(results: dict, *, quick: bool) -> str:
         out += [""]
     if t1 := results.get("target1"):
         out += _section1(t1, results.get("reference_bytes_identical"))
-    if t1p := results.get("target1_proposed"):
-        out += _section1_proposed(t1p)
     sections = {"target2": _section2, "target3": _section3, "target4": _section4}
-    sections |= {"target4_proposed": _section4_proposed}
     sections |= {"target5": _section5, "target6": _section6, "target7": _section7}
     for key, section in sections.items():
         if target := results.get(key):

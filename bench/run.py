@@ -273,8 +273,6 @@ def main(argv: list[str] | None = None) -> int:
                 app_port, SHEET, seconds=plan["seconds"], rounds=plan["rounds"],
                 count_rows=_rows_tagged,
             )  # fmt: skip
-        with step(results, "1 and 4 with the proposed changes"):
-            results |= _proposed_variant(procs, env, sheet_path, plan)
         _empty_queue(env)
 
         with step(results, "5. personalised PDF"):
@@ -316,38 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     md, js = write_results(results, out, quick=args.quick)
     print(f"==> Wrote {md} and {js} in {results['total_seconds']} s", flush=True)
     return 1 if results.get("failures") else 0
-
-
-def _proposed_variant(procs: Processes, env: dict[str, str], sheet_path: str, plan: dict) -> dict:
-    """Targets 1 and 4 again on bench.settings_proposed: what the changes proposed for config/,
-    factsheets/ and leads/ (bench/proposed.py) would buy. Reported beside the real results,
-    not instead of them."""
-    from . import web
-
-    port = free_port()
-    proc, log = procs.start(
-        "gunicorn-proposed",
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "config.wsgi"],
-        env=env | {"DJANGO_SETTINGS_MODULE": "bench.settings_proposed"},
-        limit=600,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, proc=proc, log=log)
-        return {
-            "target1_proposed": web.sheet_vs_reference(
-                port, sheet_path, seconds=plan["seconds"], rounds=plan["rounds"]
-            ),
-            "target4_proposed": web.posts_vs_gets(
-                port,
-                SHEET,
-                seconds=plan["seconds"],
-                rounds=plan["rounds"],
-                count_rows=_rows_tagged,
-            ),  # fmt: skip
-        }
-    finally:
-        procs.stop(proc)
 
 
 def _nginx_config(var_dir, nginx_port, app_port, env, reference_dir) -> Path:

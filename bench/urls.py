@@ -5,7 +5,6 @@ import functools
 import os
 from pathlib import Path
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -24,10 +23,5 @@ def _page() -> bytes:
 def same_bytes(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_page())
 
-
-if getattr(settings, "BENCH_PROPOSED", False):
-    from .proposed import install
-
-    install()
 
 urlpatterns = [path(REFERENCE_URL, same_bytes, name="bench_same_bytes"), *site_urlpatterns]
