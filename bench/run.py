@@ -143,7 +143,8 @@ def versions() -> dict[str, str]:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return "?"
-        return (done.stdout + done.stderr).strip().splitlines()[0]
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        return lines[0] if lines else ""
 
     cpu = "?"
     with contextlib.suppress(OSError):

@@ -160,6 +160,10 @@ def cacheability(
         app_after = request(app_port, sheet_path)
         checks["app shows an edit at once"] = marker.encode() in app_after.body
         checks["app: seconds from save to edited page"] = round(time.monotonic() - started, 3)
+        # Every gunicorn worker kept the page during targets 1 and 2; all must drop it.
+        checks["every worker shows the edit (20 more requests)"] = all(
+            marker.encode() in request(app_port, sheet_path).body for _ in range(20)
+        )
         nginx_after = request(nginx_port, sheet_path)
         checks["nginx still serves its copy right after the edit (staleness window)"] = (
             marker.encode() not in nginx_after.body
