@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -94,6 +95,8 @@ class Generation:
         url = settings.PAGE_INVALIDATION_URL
         if not url:
             return self._value
+        if self._nothing_new():
+            return self._value
         with self._lock:
             if self._pid != os.getpid():
                 # A forked child (gunicorn, Celery): the parent's socket is not this process's.
@@ -110,6 +113,26 @@ class Generation:
                 self._drop()
                 return None
             return self._value
+
+    def _nothing_new(self) -> bool:
+        """True when no message can be waiting: the fast path of every page view.
+
+        One ``select`` on the subscription's socket, without the lock: asking redis-py itself
+        (``get_message``) costs several system calls a view. Whoever reads messages holds the
+        lock until it has counted them all, and leaves redis-py's buffer empty, so an idle
+        lock and an unreadable socket mean there is nothing this process has not counted.
+        """
+        pubsub = self._pubsub
+        if pubsub is None or self._pid != os.getpid() or self._lock.locked():
+            return False
+        sock = getattr(pubsub.connection, "_sock", None)  # None once closed or if redis-py
+        if sock is None:  # ever names it otherwise: the locked path below then does it all
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):  # closed by another thread just now
+            return False
+        return not readable and not self._lock.locked()
 
     def _subscribe(self, url: str) -> bool:
         if time.monotonic() < self._retry_at:
