@@ -19,7 +19,7 @@ test-integration:
 test-browser:
 	scripts/test.sh -m browser
 
-# Benchmarks for issue #6 (about 8 minutes, loopback only): writes bench/results.md and .json.
+# Benchmarks for issue #6 (about 6 minutes, loopback only): writes bench/results.md and .json.
 bench:
 	scripts/bootstrap.sh --test
 	.venv/bin/python -m bench.run
