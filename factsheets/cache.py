@@ -218,6 +218,12 @@ _pages: dict[str, tuple[int, _Page]] = {}
 _sheets: dict[str, tuple[int, FactSheet]] = {}
 
 
+# Renders of the same page wait for each other, so that after a start or an edit a busy process
+# renders each page once, not once per thread. A few locks shared by name, so that requests for
+# made-up addresses cannot make the process keep a lock for each.
+_render_locks = [threading.Lock() for _ in range(16)]
+
+
 def cached_page(
     name: str, render: Callable[[], tuple[str, datetime | None]], request: HttpRequest
 ) -> HttpResponse:
@@ -226,17 +232,28 @@ def cached_page(
     kept = _pages.get(name)
     if current is not None and kept is not None and kept[0] == current:
         return kept[1].response()
+    if current is None:
+        return _build(render).response()
+    with _render_locks[hash(name) % len(_render_locks)]:
+        current = generation.current()  # another thread may have rendered it meanwhile
+        kept = _pages.get(name)
+        if current is not None and kept is not None and kept[0] == current:
+            return kept[1].response()
+        page = _build(render)
+        # Kept only if no edit arrived while it was rendered (the render may have read old rows).
+        if current is not None and generation.current() == current:
+            _pages[name] = (current, page)
+    return page.response()
+
+
+def _build(render: Callable[[], tuple[str, datetime | None]]) -> _Page:
     html, last_modified = render()
     body = html.encode()
-    page = _Page(
+    return _Page(
         body=body,
         etag=quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest()),
         last_modified=http_date(last_modified.timestamp()) if last_modified else None,
     )
-    # Kept only if no edit arrived while it was rendered (the render may have read old rows).
-    if current is not None and generation.current() == current:
-        _pages[name] = (current, page)
-    return page.response()
 
 
 def sheet_for_form(slug: str) -> FactSheet:

@@ -2,15 +2,20 @@
 still protected against cross-site posts without a per-visitor token (config/security.py)."""
 
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
+import factsheets.views
 from factsheets import cache as page_cache
 from factsheets.cache import _channel
 from factsheets.models import FactSheet
+from factsheets.services import load_shipped_content
 from leads.models import ConsultationRequest, ReportRequest
 
 SHEET = "/factsheets/spinal-metastases/"
@@ -208,3 +213,30 @@ def test_the_forms_see_a_new_red_flag_at_once(client, spinal_metastases, valid_r
         saved.self_check
     )
     assert saved.urgency == "emergency"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_views_arriving_together_render_the_page_once(monkeypatch):
+    load_shipped_content()
+    renders = []
+    real_render = factsheets.views.render_to_string
+
+    def counted(*args, **kwargs):
+        renders.append(args[0])
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(factsheets.views, "render_to_string", counted)
+    start = threading.Barrier(8)
+
+    def view() -> bytes:
+        start.wait()
+        try:
+            return Client().get(SHEET).content
+        finally:
+            connection.close()  # each thread's own database connection
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(lambda _: view(), range(8)))
+
+    assert len(set(pages)) == 1 and b"Spinal metastases" in pages[0]
+    assert renders == ["factsheets/detail.html"]
