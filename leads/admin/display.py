@@ -1,5 +1,6 @@
 """What the triage admin pages show: badges, the self-check, and history kept read-only."""
 
+from django.contrib import admin
 from django.contrib.admin import ActionLocation
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -68,3 +69,16 @@ class ReadOnlyHistoryMixin:
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class LogAdmin(admin.ModelAdmin):
+    """An audit log: to read only; nobody adds, changes or deletes its entries in admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from .. import privacy
 from ..models import PrivacyLog
 from .actions import TriageActionsMixin
+from .display import LogAdmin
 from .forms import EraseForm
 
 
@@ -70,16 +71,7 @@ class PrivacyActionsMixin:
 
 
 @admin.register(PrivacyLog)
-class PrivacyLogAdmin(admin.ModelAdmin):
+class PrivacyLogAdmin(LogAdmin):
     list_display = ["at", "action", "by", "report_requests", "consultation_requests"]
     list_filter = ["action"]
     readonly_fields = [f.name for f in PrivacyLog._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -9,7 +9,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
 from ..models import ExportLog, ReportRequest, ReportStatus
-from .display import ADMIN_CSS, BOTH_PLACES, ReadOnlyHistoryMixin, self_check_list, urgency_badge
+from .display import (
+    ADMIN_CSS,
+    BOTH_PLACES,
+    LogAdmin,
+    ReadOnlyHistoryMixin,
+    self_check_list,
+    urgency_badge,
+)
 from .privacy import PrivacyActionsMixin
 
 # --- report requests ---------------------------------------------------------------------------
@@ -92,7 +99,7 @@ class ReportRequestAdmin(PrivacyActionsMixin, ReadOnlyHistoryMixin, SimpleHistor
 
 
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(LogAdmin):
     """The record of every CSV export; nobody edits or deletes it here."""
 
     list_display = ["id", "exported_at", "exported_by", "row_count", "filters"]
@@ -100,15 +107,6 @@ class ExportLogAdmin(admin.ModelAdmin):
     date_hierarchy = "exported_at"
     fields = ["exported_at", "exported_by", "row_count", "filters", "request_links"]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="Requests exported")
     def request_links(self, obj: ExportLog):
