@@ -218,32 +218,37 @@ _pages: dict[str, tuple[int, _Page]] = {}
 _sheets: dict[str, tuple[int, FactSheet]] = {}
 
 
-# Renders of the same page wait for each other, so that after a start or an edit a busy process
-# renders each page once, not once per thread. A few locks shared by name, so that requests for
+# Renders of the same thing wait for each other, so that after a start or an edit a busy process
+# renders each page once, not once per thread. A few locks shared by key, so that requests for
 # made-up addresses cannot make the process keep a lock for each.
-_render_locks = [threading.Lock() for _ in range(16)]
+_render_locks = [threading.RLock() for _ in range(16)]  # re-entrant: a build may keep another
+
+
+def _kept[T](store: dict[str, tuple[int, T]], key: str, build: Callable[[], T]) -> T:
+    """``store[key]`` as kept for this generation, or ``build()``-ed and kept."""
+    current = generation.current()
+    kept = store.get(key)
+    if current is not None and kept is not None and kept[0] == current:
+        return kept[1]
+    if current is None:  # cannot hear of edits: keep nothing
+        return build()
+    with _render_locks[hash(key) % len(_render_locks)]:
+        current = generation.current()  # another thread may have built it meanwhile
+        kept = store.get(key)
+        if current is not None and kept is not None and kept[0] == current:
+            return kept[1]
+        value = build()
+        # Kept only if no edit arrived while it was built (it may have read old rows).
+        if current is not None and generation.current() == current:
+            store[key] = (current, value)
+    return value
 
 
 def cached_page(
     name: str, render: Callable[[], tuple[str, datetime | None]], request: HttpRequest
 ) -> HttpResponse:
     """The page ``name`` as kept for this generation, or ``render()``-ed and kept."""
-    current = generation.current()
-    kept = _pages.get(name)
-    if current is not None and kept is not None and kept[0] == current:
-        return kept[1].response()
-    if current is None:
-        return _build(render).response()
-    with _render_locks[hash(name) % len(_render_locks)]:
-        current = generation.current()  # another thread may have rendered it meanwhile
-        kept = _pages.get(name)
-        if current is not None and kept is not None and kept[0] == current:
-            return kept[1].response()
-        page = _build(render)
-        # Kept only if no edit arrived while it was rendered (the render may have read old rows).
-        if current is not None and generation.current() == current:
-            _pages[name] = (current, page)
-    return page.response()
+    return _kept(_pages, name, lambda: _build(render)).response()
 
 
 def _build(render: Callable[[], tuple[str, datetime | None]]) -> _Page:
@@ -262,16 +267,13 @@ def sheet_for_form(slug: str) -> FactSheet:
     Kept like the pages; treat it as read-only, as it is shared between requests. A form shown
     again with its errors reads the rest of the sheet (sections, tables...) from the database.
     """
-    current = generation.current()
-    kept = _sheets.get(slug)
-    if current is not None and kept is not None and kept[0] == current:
-        return kept[1]
-    sheet = get_object_or_404(
-        FactSheet.objects.published().prefetch_related("red_flags"), slug=slug
+    return _kept(
+        _sheets,
+        slug,
+        lambda: get_object_or_404(
+            FactSheet.objects.published().prefetch_related("red_flags"), slug=slug
+        ),
     )
-    if current is not None and generation.current() == current:
-        _sheets[slug] = (current, sheet)
-    return sheet
 
 
 def forget_everything() -> None:
