@@ -8,10 +8,12 @@ import urllib.request
 
 import pytest
 import redis
+from django.urls import reverse
 
 from factsheets.cache import _channel
 from factsheets.models import FactSheet
 from factsheets.services import load_shipped_content
+from tests.html_forms import form_data
 from tests.integration.conftest import ROOT, _service_env, free_port
 from tests.integration.test_faults import _listening, broker, wait_until  # noqa: F401 (broker)
 
@@ -48,11 +50,28 @@ def test_an_edit_in_one_process_shows_at_once_in_every_web_process(site_server, 
     assert revalidated[0] == 200 and "Reworded by a clinician" in revalidated[2]
 
 
+def test_an_edit_saved_in_admin_shows_at_once_in_every_web_process(
+    site_server, sheet, client, django_user_model
+):
+    etag = fetch(site_server + PATH)[1]["ETag"]
+    for _ in range(20):  # both gunicorn workers keep the page
+        fetch(site_server + PATH)
+    client.force_login(django_user_model.objects.create_superuser("editor", "e@example.com"))
+    url = reverse("admin:factsheets_factsheet_change", args=[sheet.pk])
+    data = form_data(client.get(url).content.decode(), "factsheet_form")
+    data["summary"] = "Corrected in the admin form"
+
+    assert client.post(url, data).status_code == 302  # the admin's own save, committed
+
+    views = [fetch(site_server + PATH, {"If-None-Match": etag}) for _ in range(20)]
+    assert all(status == 200 and "Corrected in the admin form" in body for status, _, body in views)
+
+
 def test_a_web_process_that_loses_redis_renders_fresh_pages_and_keeps_them_again_after(
-    broker,
+    broker,  # noqa: F811 (the private Redis of test_faults, a fixture)
     smtp_server,
     sheet,
-    tmp_path,  # noqa: F811 (the private Redis of test_faults)
+    tmp_path,
 ):
     port = free_port()
     env = _service_env(smtp_server) | {
