@@ -14,7 +14,11 @@ is kept after the new content is committed.
 
 While a process is not subscribed (Redis is away, or it has just started) it cannot hear of
 edits, so it keeps nothing and renders every page from the database: slower, never stale.
-When it subscribes again, everything it kept before is dropped. Without a Redis URL (the
+When it subscribes again, everything it kept before is dropped. A link that dies without
+closing (a firewall dropping an idle connection, say) would look like a quiet channel, so a
+process also asks Redis, every second it is busy, to answer on the channel (PING); it serves
+what it keeps only while Redis has answered within the last few seconds (``TRUST_SECONDS``),
+and an idle process asks, and waits for the answer, before serving again. Without a Redis URL (the
 embedded mode's single process) the process's own edits are all there are.
 """
 
@@ -49,6 +53,12 @@ SHARED_CACHE_MAX_AGE = 10
 # How long a process waits before trying Redis again after failing to subscribe.
 RESUBSCRIBE_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.5
+# How often a busy process asks Redis to answer on the channel, and for how long after its last
+# answer it still trusts that it has heard every message: if the link has died without closing,
+# edits made since are missed for at most this long. An answer on the channel comes after every
+# message published before it (one connection, in order), so it confirms none was missed.
+CONFIRM_SECONDS = 1.0
+TRUST_SECONDS = 3.0
 
 
 def _cache_control() -> str:
@@ -89,6 +99,10 @@ class Generation:
         self._pubsub: Any = None
         self._retry_at = 0.0
         self._publisher: redis.Redis | None = None
+        # When the last answered PING was sent (all messages up to then are counted), and when
+        # the one not yet answered was sent (None: none is waiting).
+        self._confirmed_at = 0.0
+        self._ping_sent_at: float | None = None
 
     def current(self) -> int | None:
         """The generation now, or None when this process cannot hear of edits (keep nothing)."""
@@ -105,14 +119,38 @@ class Generation:
             if self._pubsub is None and not self._subscribe(url):
                 return None
             try:
-                while (message := self._pubsub.get_message(timeout=0)) is not None:
-                    if message["type"] == "message":
-                        self._value += 1
+                self._read_messages()
+                if not self._answering():
+                    raise redis.TimeoutError("Redis has not answered on the channel")
             except (redis.RedisError, OSError):
                 logger.warning("Lost the page invalidation channel; rendering pages directly")
                 self._drop()
                 return None
             return self._value
+
+    def _read_messages(self, timeout: float = 0) -> None:
+        """Count every message waiting (waiting up to ``timeout`` for the first)."""
+        while (message := self._pubsub.get_message(timeout=timeout)) is not None:
+            timeout = 0
+            if message["type"] == "message":
+                self._value += 1
+            elif message["type"] == "pong" and self._ping_sent_at is not None:
+                self._confirmed_at, self._ping_sent_at = self._ping_sent_at, None
+
+    def _answering(self) -> bool:
+        """Ask Redis to answer now and then; False when it has gone quiet for too long."""
+        now = time.monotonic()
+        if self._ping_sent_at is None and now - self._confirmed_at >= CONFIRM_SECONDS:
+            self._pubsub.ping()
+            self._ping_sent_at = now
+        if now - self._confirmed_at < TRUST_SECONDS:
+            return True
+        # Not confirmed lately: this process was idle (it has just asked: wait for the answer)
+        # or the link has died without closing (the answer is already overdue).
+        deadline = self._ping_sent_at + REDIS_TIMEOUT_SECONDS
+        while self._ping_sent_at is not None and (left := deadline - time.monotonic()) > 0:
+            self._read_messages(timeout=left)
+        return self._ping_sent_at is None
 
     def _nothing_new(self) -> bool:
         """True when no message can be waiting: the fast path of every page view.
@@ -125,6 +163,11 @@ class Generation:
         pubsub = self._pubsub
         if pubsub is None or self._pid != os.getpid() or self._lock.locked():
             return False
+        unconfirmed = time.monotonic() - self._confirmed_at
+        if unconfirmed >= TRUST_SECONDS or (
+            unconfirmed >= CONFIRM_SECONDS and self._ping_sent_at is None
+        ):
+            return False  # time to ask Redis to answer, or to check that it has
         sock = getattr(pubsub.connection, "_sock", None)  # None once closed or if redis-py
         if sock is None:  # ever names it otherwise: the locked path below then does it all
             return False
@@ -138,6 +181,7 @@ class Generation:
         if time.monotonic() < self._retry_at:
             return False
         try:
+            asked = time.monotonic()
             pubsub = _redis(url).pubsub()
             pubsub.subscribe(_channel())
             # Only once Redis confirms the subscription are later messages sure to arrive.
@@ -151,6 +195,7 @@ class Generation:
             self._retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
             return False
         self._pubsub = pubsub
+        self._confirmed_at, self._ping_sent_at = asked, None
         self._value += 1  # edits made while this process was not listening: start afresh
         return True
 
@@ -158,6 +203,7 @@ class Generation:
         with contextlib.suppress(redis.RedisError, OSError):
             self._pubsub.close()
         self._pubsub = None
+        self._ping_sent_at = None
         self._value += 1
         self._retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
 

@@ -3,6 +3,7 @@ still protected against cross-site posts without a per-visitor token (config/sec
 
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,6 +18,7 @@ from factsheets.cache import _channel
 from factsheets.models import FactSheet
 from factsheets.services import load_shipped_content
 from leads.models import ConsultationRequest, ReportRequest
+from tests.tcp_proxy import SilencingProxy
 
 SHEET = "/factsheets/spinal-metastases/"
 SITE = "http://testserver"
@@ -192,6 +194,45 @@ def test_a_process_that_cannot_hear_of_edits_keeps_nothing(
 
     # Rendered from the database every time: slower, never stale.
     assert "Changed with Redis away" in client.get(SHEET).content.decode()
+
+
+def test_a_link_to_redis_that_dies_without_closing_stops_kept_pages_within_seconds(
+    client, spinal_metastases, settings, monkeypatch
+):
+    redis_at = redis.Redis.from_url(settings.PAGE_INVALIDATION_URL).connection_pool
+    host, port, db = (redis_at.connection_kwargs[key] for key in ("host", "port", "db"))
+    proxy = SilencingProxy((host, port))
+    settings.PAGE_INVALIDATION_URL = f"redis://127.0.0.1:{proxy.port}/{db}"
+    monkeypatch.setattr(page_cache, "generation", page_cache.Generation())
+    try:
+        client.get(SHEET)  # subscribed through the proxy; the page is kept
+        FactSheet.objects.filter(pk=spinal_metastases.pk).update(summary="Edited elsewhere")
+        assert "Edited elsewhere" not in client.get(SHEET).content.decode()
+
+        proxy.silence()  # the connection stays open, but nothing gets through any more
+        redis.Redis(host=host, port=port, db=db).publish(_channel(), "changed")  # never heard
+
+        deadline = time.monotonic() + page_cache.TRUST_SECONDS + 2
+        while "Edited elsewhere" not in client.get(SHEET).content.decode():
+            assert time.monotonic() < deadline, "still serving the page kept before the edit"
+            time.sleep(0.1)
+    finally:
+        proxy.close()
+
+
+def test_while_redis_answers_a_page_stays_kept_through_busy_and_idle_spells(
+    client, spinal_metastases, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(page_cache, "generation", page_cache.Generation())
+    client.get(SHEET)
+
+    with django_assert_num_queries(0):
+        busy_until = time.monotonic() + 2.5 * page_cache.CONFIRM_SECONDS
+        while time.monotonic() < busy_until:  # Redis is asked to answer, and does
+            assert client.get(SHEET).status_code == 200
+            time.sleep(0.05)
+        time.sleep(page_cache.TRUST_SECONDS + 0.5)  # idle: the next view asks and waits
+        assert client.get(SHEET).status_code == 200
 
 
 def test_the_forms_see_a_new_red_flag_at_once(client, spinal_metastases, valid_report):
