@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-
 # Django's incr asks EXISTS, then INCRBY: two round trips, and if the key expires in between,
 # INCRBY makes it again with no expiry, so a rate-limit counter would never reset. One script
 # does both at once.
