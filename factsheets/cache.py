@@ -18,8 +18,8 @@ When it subscribes again, everything it kept before is dropped. A link that dies
 closing (a firewall dropping an idle connection, say) would look like a quiet channel, so a
 process also asks Redis, every second it is busy, to answer on the channel (PING); it serves
 what it keeps only while Redis has answered within the last few seconds (``TRUST_SECONDS``),
-and an idle process asks, and waits for the answer, before serving again. Without a Redis URL (the
-embedded mode's single process) the process's own edits are all there are.
+and an idle process asks, and waits for the answer, before serving again. Without a Redis
+URL (the embedded mode's single process) the process's own edits are all there are.
 """
 
 import contextlib
@@ -120,9 +120,10 @@ class Generation:
                 return None
             try:
                 self._read_messages()
-                if not self._answering():
-                    raise redis.TimeoutError("Redis has not answered on the channel")
+                answering = self._answering()
             except (redis.RedisError, OSError):
+                answering = False
+            if not answering:  # closed, or silent for too long: messages may have been lost
                 logger.warning("Lost the page invalidation channel; rendering pages directly")
                 self._drop()
                 return None
