@@ -183,6 +183,49 @@ def _section4(t4: dict) -> list[str]:
         _load_runs("gunicorn, wrk -t2 -c32:", t4, ("post", "get")),
         "",
         *_mixed_line(t4.get("mixed")),
+        *_floors(t4),
+    ]
+
+
+FLOOR_STEPS = {
+    "read": "the form body read, a redirect (Django's request and response, its middleware)",
+    "insert": "and one ORM INSERT of the row (no validation, history row or transaction)",
+    "enqueue": "and the Celery task enqueued",
+}
+
+
+FLOOR_HEADER = ["post", "what it does", "req/s", "p50 ms", "p99 ms", "p50 ÷ GET", "p99 ÷ GET",
+                "errors"]  # fmt: skip
+
+
+def _floors(t4: dict) -> list[str]:
+    floors = t4.get("floors")
+    if not floors:
+        return []
+    steps = floors["steps"]
+    rows = [
+        [
+            f"floor: {step}", FLOOR_STEPS.get(step, ""), _fmt(s["rps"]["median"], 0),
+            _fmt(s["p50_ms"]["median"]), _fmt(s["p99_ms"]["median"]), _fmt(s["p50_ratio"], 2),
+            _fmt(s["p99_ratio"], 2), s["errors"],
+        ]
+        for step, s in steps.items()
+    ]  # fmt: skip
+    rows.append([
+        "the report form (target 4)", "everything the real post does",
+        _fmt(t4["post_rps"]["median"], 0), _fmt(t4["post_p50_ms"]["median"]),
+        _fmt(t4["post_p99_ms"]["median"]), "", _fmt(t4["ratio"], 2), t4["errors"],
+    ])  # fmt: skip
+    rounds = floors["get_p99_ms"]["n"]
+    return [
+        "Beside the target, the floors: the cheapest POSTs this stack can serve "
+        "(bench/urls.py), under the same gunicorn, each taken in turn with sheet GETs "
+        f"({rounds} rounds; GET p50 {_fmt(floors['get_p50_ms']['median'])} ms, p99 "
+        f"{_fmt(floors['get_p99_ms']['median'])} ms). Ratios are medians of each round's "
+        "POST against its GET.",
+        "",
+        _table(FLOOR_HEADER, rows),
+        "",
     ]
 
 

@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                 app_port, SHEET, seconds=plan["seconds"], rounds=plan["rounds"],
                 count_rows=_rows_tagged,
             )  # fmt: skip
+            results["target4"]["floors"] = web.post_floors(
+                app_port, SHEET, seconds=plan["seconds"], rounds=min(plan["rounds"], 3)
+            )
         _empty_queue(env)
 
         with step(results, "5. personalised PDF"):

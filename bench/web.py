@@ -212,6 +212,51 @@ def _mixed(base: str, sheet_url: str, post_url: str, *, seconds: float, tags: li
     }
 
 
+def post_floors(app_port: int, slug: str, *, seconds: float, rounds: int) -> dict:
+    """Beside target 4: the cheapest POSTs this stack can serve (bench/urls.py's floors: the
+    form read, then one ORM INSERT, then the Celery enqueue), each against sheet GETs taken in
+    turn with them, so the real post's ratio can be read against what the framework alone
+    costs."""
+    from .urls import FLOOR_STEPS
+
+    base = f"http://127.0.0.1:{app_port}"
+    sheet_url = f"{base}/factsheets/{slug}/"
+
+    def floor(step: str) -> Callable[[], LoadResult]:
+        url = f"{base}/bench/floor/{step}/{slug}/"
+        return lambda: wrk(
+            url, seconds=seconds, scenario="post_report.lua", args=(base, f"floor-{step}")
+        )
+
+    runs = alternate(
+        {"get": lambda: wrk(sheet_url, seconds=seconds)}
+        | {step: floor(step) for step in FLOOR_STEPS},
+        rounds=rounds,
+    )
+    get_p99 = [r.latency_ms["p99"] for r in runs["get"]]
+    get_p50 = [r.latency_ms["p50"] for r in runs["get"]]
+    steps = {}
+    for step in FLOOR_STEPS:
+        p99 = [r.latency_ms["p99"] for r in runs[step]]
+        p50 = [r.latency_ms["p50"] for r in runs[step]]
+        steps[step] = {
+            "rps": spread([r.throughput for r in runs[step]]),
+            "p50_ms": spread(p50),
+            "p99_ms": spread(p99),
+            "p99_ratio": statistics.median([a / b for a, b in zip(p99, get_p99, strict=True)]),
+            "p50_ratio": statistics.median([a / b for a, b in zip(p50, get_p50, strict=True)]),
+            "accepted": sum(r.statuses.get("302", 0) for r in runs[step]),
+            "errors": sum(r.error_count for r in runs[step]),
+        }
+    return {
+        "get_p99_ms": spread(get_p99),
+        "get_p50_ms": spread(get_p50),
+        "get_rps": spread([r.throughput for r in runs["get"]]),
+        "steps": steps,
+        "runs": {name: [r.as_dict() for r in results] for name, results in runs.items()},
+    }
+
+
 def posts_vs_gets(
     app_port: int, slug: str, *, seconds: float, rounds: int, count_rows: Callable[[str], int]
 ) -> dict:

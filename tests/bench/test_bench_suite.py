@@ -2,14 +2,17 @@
 its statistics, the nginx set-up it builds from deploy/nginx/, its report, and the reference
 view. Each runs in well under a second."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import redis
 from django.test import Client
 
 from bench import load, nginx, report, urls
+from leads.models import ReportRequest
 
 
 def test_percentile_is_nearest_rank():
@@ -112,3 +115,63 @@ def test_reference_view_returns_the_page_bytes(settings, tmp_path, monkeypatch):
     assert response.status_code == 200
     assert response.content == page.read_bytes()
     urls._page.cache_clear()
+
+
+@pytest.mark.django_db
+def test_floor_posts_do_what_the_report_says_and_no_more(settings, spinal_metastases):
+    settings.ROOT_URLCONF = "bench.urls"
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    before = set(broker.lrange("celery", 0, -1))
+
+    def post(step: str):
+        who = f"floor-{step}"
+        return Client().post(
+            f"/bench/floor/{step}/{spinal_metastases.slug}/",
+            {"report-name": who, "report-email": f"{who}@example.com", "report-consent": "on"},
+        )
+
+    responses = {step: post(step) for step in urls.FLOOR_STEPS}
+    added = [m for m in broker.lrange("celery", 0, -1) if m not in before]
+    for message in added:  # not for a worker in a later test
+        broker.lrem("celery", 1, message)
+
+    assert {step: r.status_code for step, r in responses.items()} == dict.fromkeys(
+        urls.FLOOR_STEPS, 302
+    )
+    rows = {r.email: r for r in ReportRequest.objects.filter(email__startswith="floor-")}
+    assert set(rows) == {"floor-insert@example.com", "floor-enqueue@example.com"}
+    assert all(row.history.count() == 0 for row in rows.values())  # no history row
+    enqueued = [json.loads(m)["headers"] for m in added]
+    assert [(h["task"], h["argsrepr"]) for h in enqueued] == [
+        ("reports.send_report", f"({rows['floor-enqueue@example.com'].pk},)")
+    ]
+
+
+def test_report_sets_the_floors_beside_target_4():
+    spread = {"median": 100.0, "min": 90.0, "max": 110.0, "n": 3}
+    floor = {"rps": spread, "p50_ms": spread, "p99_ms": spread, "p99_ratio": 2.5,
+             "p50_ratio": 2.0, "accepted": 300, "errors": 0}  # fmt: skip
+    results = {
+        "started": "2026-11-21T12:00:00+00:00",
+        "mode": "full",
+        "machine": {"cores": "2"},
+        "target4": {
+            "errors": 0, "other_statuses": {}, "every_accepted_post_saved": True,
+            "accepted_posts": 900, "rows_in_database": 910, "rows_beyond_accepted": 10,
+            "ratio": 4.5, "ratio_of_medians": 4.4, "ratio_per_round": spread,
+            "post_p99_ms": spread, "get_p99_ms": spread, "post_p50_ms": spread,
+            "get_p50_ms": spread, "post_rps": spread, "runs": {"post": [], "get": []},
+            "floors": {"get_p99_ms": spread, "get_p50_ms": spread, "get_rps": spread,
+                       "steps": {step: floor for step in urls.FLOOR_STEPS}},
+        },
+    }  # fmt: skip
+
+    text = report.markdown(results, quick=False)
+
+    assert "**missed** by 50%" in text  # 4.5 against at most 3
+    assert "the floors: the cheapest POSTs this stack can serve" in text
+    assert (
+        "| floor: enqueue | and the Celery task enqueued | 100 | 100.0 | 100.0 | 2.00 | 2.50 |"
+        in text
+    )
+    assert "| the report form (target 4) |" in text
