@@ -45,14 +45,30 @@ def _over_limit(request: HttpRequest, *, form: str) -> bool:
     return by_ip or by_email
 
 
+def _submission_key(form: str, slug: str, data: dict) -> str:
+    payload = json.dumps([form, slug, data], sort_keys=True, default=str)
+    return "leads:submission:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
 def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> str | None:
     """Remember this submission; returns None the first time, or the outcome stored when the
-    same submission came before (a double click or a refreshed POST), so no new row is made."""
-    payload = json.dumps([form, slug, data], sort_keys=True, default=str)
-    key = "leads:submission:" + hashlib.sha256(payload.encode()).hexdigest()
+    same submission came before (a double click or a refreshed POST), so no new row is made.
+
+    If saving it then fails, call forget_submission(): otherwise the person's retry would be
+    taken for a repeat and confirmed with nothing saved."""
+    key = _submission_key(form, slug, data)
     try:
         if cache.add(key, outcome, timeout=settings.DUPLICATE_SUBMISSION_WINDOW):
             return None
         return cache.get(key) or outcome
     except Exception:  # without the cache, accept the request: losing one is worse
         return None
+
+
+def forget_submission(*, form: str, slug: str, data: dict) -> None:
+    """Undo first_submission() for a submission that was not saved, so sending it again
+    saves it. Without the cache nothing was remembered, so there is nothing to undo."""
+    try:
+        cache.delete(_submission_key(form, slug, data))
+    except Exception:
+        logger.warning("Could not clear the double-click guard for an unsaved submission")

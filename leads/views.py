@@ -16,7 +16,7 @@ from factsheets.selectors import sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
-from .guards import first_submission, over_limit
+from .guards import first_submission, forget_submission, over_limit
 from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
@@ -53,7 +53,13 @@ def _accept(
     earlier = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
     if earlier is not None:  # a double click or a refreshed POST: same answer, no new row
         return _redirect_with_outcome(sent_view, sheet, earlier)
-    record = create(sheet, data)
+    try:
+        record = create(sheet, data)
+    except BaseException:
+        # Not saved (the database went away, say): the person will see the error page and
+        # send it again, and that must be saved, not confirmed as a repeat of this one.
+        forget_submission(form=form_name, slug=slug, data=data)
+        raise
     return _redirect_with_outcome(sent_view, sheet, record.urgency)
 
 

@@ -4,6 +4,7 @@ import io
 import unicodedata
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -90,6 +91,43 @@ def test_a_double_click_after_an_emergency_tick_still_shows_the_999_panel(
 
     assert "Call 999 or go to A&amp;E now" in again.content.decode()
     assert ReportRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "data_fixture", "table"),
+    [
+        (REPORT_URL, "valid_report", "leads_reportrequest"),
+        (CONSULTATION_URL, "valid_consultation", "leads_consultationrequest"),
+    ],
+)
+def test_sending_again_after_a_failed_save_saves_it(
+    spinal_metastases, url, data_fixture, table, request
+):
+    """The double-click guard must not take a retry after a failure for a repeat."""
+    data = request.getfixturevalue(data_fixture)
+    with connection.cursor() as cursor:  # PostgreSQL refuses the insert, as if it went away
+        cursor.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    browser = Client(raise_request_exception=False)
+
+    failed = browser.post(url, data)
+
+    assert failed.status_code == 500
+    assert "it may not have reached us: please send it again" in failed.content.decode()
+    model = ReportRequest if url == REPORT_URL else ConsultationRequest
+    assert model.objects.count() == 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER refuse ON {table}")
+
+    again = browser.post(url, data)
+
+    assert again.status_code == 302
+    assert model.objects.count() == 1
 
 
 def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
