@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from config.security import same_origin_post
 from config.views import rate_limited
-from factsheets.assessment import OUTCOMES
+from factsheets.assessment import OUTCOMES, assess
 from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
 from factsheets.selectors import sheet_context
@@ -22,9 +22,20 @@ from .models import ConsultationRequest, ReportRequest, Urgency
 OUTCOME_SALT = "leads.outcome"
 
 
-def _show_errors(request: HttpRequest, sheet, **forms) -> HttpResponse:
-    """The same sheet page again, with the bound form's errors and everything typed kept."""
-    context = sheet_context(sheet) | forms
+def _show_errors(request: HttpRequest, sheet, form_name: str, form) -> HttpResponse:
+    """The same sheet page again, with the bound form's errors and everything typed kept.
+
+    The signs ticked are valid even when another field is not (no consent, say), so someone
+    who ticked an emergency or urgent sign is told what to do now, above the errors: the
+    form not being sent must not delay that.
+    """
+    ticked = set(form.cleaned_data.get("symptoms", []))
+    outcome = assess(flag.level for flag in sheet.red_flags.all() if flag.pk in ticked)
+    context = sheet_context(sheet) | {
+        f"{form_name}_form": form,
+        "failed_form": form,
+        "outcome": outcome,
+    }
     return render(request, "factsheets/detail.html", context)
 
 
@@ -43,7 +54,7 @@ def _accept(
         return rate_limited(request)
     form = form_class(request.POST, sheet=sheet)
     if not form.is_valid():
-        return _show_errors(request, sheet, **{f"{form_name}_form": form, "failed_form": form})
+        return _show_errors(request, sheet, form_name, form)
     data = form.cleaned_data
     if form.is_bot:
         # Looks like success to the bot; nothing is saved or sent.

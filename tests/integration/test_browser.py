@@ -209,6 +209,21 @@ def test_empty_submit_focuses_the_error_summary_with_links_to_fields(
     screenshot(page, f"{form_id}-errors-desktop")
 
 
+def test_an_emergency_tick_on_a_form_with_errors_focuses_the_999_panel(new_page, sheets):
+    page = new_page()
+    page.goto(SHEET)
+    page.check("#report-form input[name=report-symptoms] >> nth=0")  # the first sign: 999
+    submit(page, "#report-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id !== 'main'"
+        " && document.activeElement.tagName !== 'BODY'"
+    )
+
+    assert "care-card--outcome" in focused_element(page)["cls"]
+    assert page.locator("#outcome-heading").inner_text().endswith("Call 999 or go to A&E now")
+    assert page.locator(".error-summary a").first.inner_text() == "Enter your name"
+
+
 def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_consultation):
     page = new_page(javascript=False)
     page.goto(SHEET)

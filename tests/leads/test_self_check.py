@@ -150,3 +150,41 @@ def test_invalid_post_keeps_the_ticks(client, spinal_metastases, url):
 
     checkbox = html[html.index(f'name="{prefix}-symptoms" value="{ticked}"') - 200 :][:400]
     assert "checked" in checkbox
+
+
+@pytest.mark.parametrize(
+    ("url", "prefix", "level", "headline", "focused"),
+    [
+        (REPORT_URL, "report", "emergency", "Call 999 or go to A&amp;E now", "outcome"),
+        (CONSULTATION_URL, "consultation", "emergency", "Call 999 or go to A&amp;E now", "outcome"),
+        (REPORT_URL, "report", "urgent", "Get medical advice today", "outcome"),
+        (REPORT_URL, "report", None, None, "errors"),
+    ],
+)
+def test_a_form_shown_again_with_errors_still_says_what_to_do_about_the_ticks(
+    client, spinal_metastases, url, prefix, level, headline, focused
+):
+    """No consent ticked: nothing is saved, but an emergency tick is acted on at once."""
+    data = {
+        f"{prefix}-name": "Ada Typed",
+        f"{prefix}-email": "ada@example.com",
+    }
+    if level:
+        data[f"{prefix}-symptoms"] = [flag_id(spinal_metastases, level)]
+
+    response = client.post(url, data)
+
+    html = response.content.decode()
+    main = html[html.index('<main id="main"') :]
+    errors = main.index("There is a problem")
+    assert "Tick the box to agree" in main
+    assert 'value="Ada Typed"' in main
+    if headline:
+        assert main.index(headline) < errors < main.index("<h1")
+        assert "Do not wait for our email" not in main
+    else:
+        assert 'id="outcome-heading"' not in main
+    summary = main.index('<div class="error-summary"')
+    assert main.count(" autofocus") == 1
+    assert (main.index(" autofocus") < summary) == (focused == "outcome")
+    assert ReportRequest.objects.count() == ConsultationRequest.objects.count() == 0
