@@ -35,8 +35,15 @@ logger = logging.getLogger(__name__)
 
 # Erasure keeps the row (for the numbers on the dashboard) but nothing that identifies anyone.
 ERASED_NAME = "[erased]"
-# The fields history copies that hold personal details; erasure blanks them in every copy.
-PERSONAL_HISTORY_FIELDS = {"name": ERASED_NAME, "email": "", "phone": "", "best_time": ""}
+# The fields history copies that hold personal details (contact details, and whether the
+# person has had cancer); erasure blanks them in every copy.
+PERSONAL_HISTORY_FIELDS = {
+    "name": ERASED_NAME,
+    "email": "",
+    "phone": "",
+    "best_time": "",
+    "cancer_history": None,
+}
 
 
 class TriageError(Exception):
@@ -394,7 +401,6 @@ def erase_consultation_request(
         setattr(locked, field, blank)
     locked.description = ""
     locked.self_check = []
-    locked.cancer_history = None
     locked.erased_at = timezone.now()
     if locked.is_open:
         locked.status = ConsultationStatus.CLOSED

@@ -315,7 +315,11 @@ def test_assign_records_it_in_history(staff):
 
 def test_erase_blanks_personal_details_here_and_in_history(staff):
     consultation = ConsultationRequestFactory(
-        name="Ben Patient", email="ben@example.com", phone="+447911123456", best_time="Mornings"
+        name="Ben Patient",
+        email="ben@example.com",
+        phone="+447911123456",
+        best_time="Mornings",
+        cancer_history=True,
     )
     services.assign_consultation(consultation=consultation, to=staff, by=staff)
     InternalNoteFactory(consultation=consultation, text="Ben's wife answered.")
@@ -331,11 +335,14 @@ def test_erase_blanks_personal_details_here_and_in_history(staff):
         "",
         "",
     )
-    assert erased.self_check == [] and erased.erased_at is not None
+    assert erased.self_check == [] and erased.cancer_history is None
+    assert erased.erased_at is not None
     assert (erased.status, erased.close_reason) == ("closed", "erased")
+    assert erased.history.count() >= 3  # created, assigned, erased
     for entry in erased.history.all():
         assert entry.name == "[erased]"
         assert entry.email == entry.phone == entry.best_time == ""
+        assert entry.cancer_history is None
     last = erased.history.latest()
     assert last.history_user == staff
     assert last.history_change_reason == "Erased: Patient asked by phone"
