@@ -30,6 +30,11 @@ def backoff_seconds(retries: int) -> float:
     return min(600.0, base * 2**retries) + random.uniform(0, base)  # noqa: S311 (jitter only)
 
 
+class DeliveryDeferred(Exception):
+    """What a retry is logged with: the kind of error, never its text. Celery logs the
+    retry's exception at INFO, and an SMTP refusal quotes the recipient's address."""
+
+
 class ReportTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # A hard time limit kills the child before send_report's own handler can run; Celery
@@ -62,7 +67,9 @@ def send_report(self, request_id: int) -> None:
             "; giving up" if final else "; will retry",
         )
         if not final:
-            raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+            deferred = DeliveryDeferred(f"{type(exc).__name__} (report request {request_id})")
+            countdown = backoff_seconds(self.request.retries)
+            raise self.retry(exc=deferred, countdown=countdown) from None
 
 
 def enqueue_report(sender, *, request_id: int, **kwargs) -> None:

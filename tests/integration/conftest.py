@@ -36,11 +36,15 @@ class SMTPCollector:
         self.refuse_with: str | None = None
         self.refused = 0
         self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient (a slow server)
+        self.refuse_rcpt_with: str | None = None  # e.g. greylisting: "450 4.7.1 ..."
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if self.rcpt_delay:
             await asyncio.sleep(self.rcpt_delay)
+        if self.refuse_rcpt_with:
+            self.refused += 1
+            return self.refuse_rcpt_with
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -56,6 +60,7 @@ class SMTPCollector:
         with self._lock:
             self.messages.clear()
         self.refuse_with = None
+        self.refuse_rcpt_with = None
         self.refused = 0
         self.rcpt_delay = 0.0
 

@@ -3,8 +3,10 @@ WeasyPrint, an SMTP server on 127.0.0.1 and PostgreSQL."""
 
 import io
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
@@ -124,6 +126,32 @@ def test_the_same_task_delivered_twice_sends_one_email(sheets, worker, smtp):
 
     assert len(smtp.wait_for(1, settle=3)) == 1
     assert wait_for_status(ReportRequest, request.pk, "sent").attempts == 1
+
+
+def test_a_greylisted_address_is_retried_without_reaching_the_worker_log(
+    client, sheets, worker, smtp
+):
+    """A refused recipient is quoted in the SMTP error; the retry must not log it."""
+    log = Path(settings.VAR_DIR) / "test-worker.log"
+    logged_before = len(log.read_text())
+    smtp.refuse_rcpt_with = "450 4.7.1 Greylisted, please try again later"
+
+    client.post(
+        "/factsheets/spinal-metastases/report/",
+        {"report-name": "Grey Listed", "report-email": "grey.listed@example.com",
+         "report-consent": "on"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while smtp.refused < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    smtp.refuse_rcpt_with = None
+    request = wait_for_status(ReportRequest, ReportRequest.objects.get().pk, "sent")
+
+    assert request.attempts >= 3
+    assert [m["To"] for m in smtp.wait_for(1)] == ["grey.listed@example.com"]
+    new_lines = log.read_text()[logged_before:]
+    assert "Retry in" in new_lines and "SMTPRecipientsRefused" in new_lines
+    assert "grey.listed" not in new_lines and "Grey Listed" not in new_lines
 
 
 def test_smtp_4xx_is_retried_then_delivered_once(client, sheets, worker, smtp):
