@@ -112,8 +112,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Whole-page cache of the public pages (factsheets/cache.py) and the rate-limit counters:
 # shared by every process, so Redis in production (CACHE_URL, else the Redis broker's server).
 # Local memory only for the single-process embedded mode.
+# rediss:// is Redis over TLS, as managed Redis services offer it.
+REDIS_URL_PREFIXES = ("redis://", "rediss://")
 _default_cache = "locmemcache://"
-if not DEBUG and env.str("CELERY_BROKER_URL", default="").startswith("redis://"):
+if not DEBUG and env.str("CELERY_BROKER_URL", default="").startswith(REDIS_URL_PREFIXES):
     # Production already runs Redis for the broker; share it (cache keys are prefixed).
     _default_cache = env.str("CELERY_BROKER_URL")
 CACHES = {"default": env.cache_url("CACHE_URL", default=_default_cache)}

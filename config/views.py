@@ -30,7 +30,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         checks["database"] = "unavailable"
     broker = settings.CELERY_BROKER_URL
-    if broker.startswith("redis://"):
+    if broker.startswith(settings.REDIS_URL_PREFIXES):
         try:
             redis.Redis.from_url(broker, socket_connect_timeout=1, socket_timeout=1).ping()
             checks["redis"] = "ok"

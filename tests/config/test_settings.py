@@ -64,6 +64,32 @@ def test_production_settings_come_from_the_environment(tmp_path):
     ]
 
 
+def test_a_tls_redis_broker_is_shared_as_the_cache_and_for_page_edits(tmp_path):
+    """rediss:// (managed Redis over TLS) must not leave each process with its own cache."""
+    clean = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "CACHE_URL")}
+    env = clean | {
+        "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
+        "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "clinic.example",
+        "CELERY_BROKER_URL": "rediss://:secret@cache.internal:6380/0",
+    }  # fmt: skip
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND']); print(s.CACHES['default']['LOCATION']); "
+        "print(s.PAGE_INVALIDATION_URL)"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "config.cache.ReusingRedisCache",
+        "rediss://:secret@cache.internal:6380/0",
+        "rediss://:secret@cache.internal:6380/0",
+    ]
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
