@@ -15,4 +15,7 @@ def lead_forms(context: template.Context, sheet) -> dict:
             context.get("consultation_form") or ConsultationRequestForm(sheet=sheet)
         ),
         "request": context.get("request"),
+        # The hint under the report form points to the page's 999 list, named by its heading
+        # (not by its colour or place) and only when there is one.
+        "has_emergency_signs": bool(context.get("emergency_flags")),
     }

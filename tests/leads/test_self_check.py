@@ -188,3 +188,26 @@ def test_a_form_shown_again_with_errors_still_says_what_to_do_about_the_ticks(
     assert main.count(" autofocus") == 1
     assert (main.index(" autofocus") < summary) == (focused == "outcome")
     assert ReportRequest.objects.count() == ConsultationRequest.objects.count() == 0
+
+
+def test_the_hint_under_the_report_form_names_the_999_list_and_links_to_it(
+    client, spinal_metastases
+):
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+
+    hint = html[html.index("An email cannot help in an emergency.") :].split("</p>")[0]
+    assert "red box" not in hint
+    assert (
+        'listed above under <a href="#emergency-heading">Call 999 or go to A&amp;E now</a>' in hint
+    )
+    assert 'id="emergency-heading"' in html
+
+
+def test_without_emergency_signs_the_hint_points_to_no_list(client, spinal_metastases):
+    spinal_metastases.red_flags.filter(level="emergency").delete()
+
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+
+    hint = html[html.index("An email cannot help in an emergency.") :].split("</p>")[0]
+    assert "#emergency-heading" not in hint and 'id="emergency-heading"' not in html
+    assert "In an emergency, call 999." in hint
