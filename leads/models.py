@@ -321,6 +321,10 @@ class ConsultationRequest(SelfCheckRecord):
         permissions = [
             ("export_consultationrequest", "Can export consultation requests as CSV"),
             ("erase_consultationrequest", "Can erase a patient's personal details"),
+            (
+                "subject_access_consultationrequest",
+                "Can export everything held about a person (subject access)",
+            ),
         ]
         indexes = [
             models.Index(Lower(Trim("email")), name="leads_consult_email_norm_idx"),

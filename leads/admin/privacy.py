@@ -24,7 +24,7 @@ class PrivacyActionsMixin:
 
     @admin.action(
         description="Subject access: export everything held about these people (JSON)",
-        permissions=["view"],
+        permissions=["subject_access"],
     )
     def subject_access_export(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         exports = [
@@ -68,6 +68,11 @@ class PrivacyActionsMixin:
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("leads.erase_consultationrequest")
+
+    def has_subject_access_permission(self, request: HttpRequest) -> bool:
+        # Everything about a person, descriptions and staff notes included: not for every
+        # member of staff who can view the lists (triage has its own, narrower CSV export).
+        return request.user.has_perm("leads.subject_access_consultationrequest")
 
 
 @admin.register(PrivacyLog)

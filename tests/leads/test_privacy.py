@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 from io import StringIO
 
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -144,6 +145,27 @@ def test_admin_actions_export_and_erase_by_person(admin_client):
     assert ReportRequest.objects.get().email == ""
     assert ConsultationRequest.objects.get().email == ""
     assert PrivacyLog.objects.filter(action="erasure").count() == 1
+
+
+def test_subject_access_export_needs_its_own_permission_not_just_view(triage_client, triage_user):
+    """Triage staff can view the lists, but a whole person's record is not theirs to take."""
+    report = ReportRequestFactory(email=EMAIL, name="Pat Person")
+    ConsultationRequestFactory(email=EMAIL, name="Pat Person", description="Private words")
+    changelist = reverse("admin:leads_reportrequest_changelist")
+    action = {"action": "subject_access_export", "_selected_action": [report.pk]}
+
+    offered = triage_client.get(changelist).content.decode()
+    refused = triage_client.post(changelist, action)
+    triage_user.user_permissions.add(
+        Permission.objects.get(codename="subject_access_consultationrequest")
+    )
+    allowed = triage_client.post(changelist, action)
+
+    assert 'value="subject_access_export"' not in offered
+    assert "Private words" not in refused.content.decode()
+    assert PrivacyLog.objects.filter(action="subject_access").count() == 1
+    [record] = json.loads(allowed.content)
+    assert record["consultation_requests"][0]["description"] == "Private words"
 
 
 def test_generated_pdfs_are_not_stored(spinal_metastases, mailoutbox, settings):
