@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from config.security import same_origin_post
 from config.views import rate_limited
-from factsheets.assessment import OUTCOMES, assess
+from factsheets.assessment import OUTCOMES
 from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
 from factsheets.selectors import sheet_context
@@ -29,12 +29,12 @@ def _show_errors(request: HttpRequest, sheet, form_name: str, form) -> HttpRespo
     who ticked an emergency or urgent sign is told what to do now, above the errors: the
     form not being sent must not delay that.
     """
-    ticked = set(form.cleaned_data.get("symptoms", []))
-    outcome = assess(flag.level for flag in sheet.red_flags.all() if flag.pk in ticked)
+    ticked = form.cleaned_data.get("symptoms", [])
+    level = services.self_check_fields(sheet, ticked, None)["urgency"]  # the saved rule
     context = sheet_context(sheet) | {
         f"{form_name}_form": form,
         "failed_form": form,
-        "outcome": outcome,
+        "outcome": OUTCOMES[level],
     }
     return render(request, "factsheets/detail.html", context)
 
