@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
@@ -17,32 +17,32 @@ def _email_key(group: str, request: HttpRequest) -> str:
     return email.strip().lower()
 
 
-def over_limit(request: HttpRequest, *, form: str) -> bool:
-    """Count this POST against the per-IP and per-email limits; True when either is exceeded.
+def limit_reached(request: HttpRequest, *, form: str) -> int | None:
+    """Count this post against the per-IP and per-email limits. Returns None while both hold;
+    over either, the seconds until the person may send again (0 when that is not known).
 
+    Called only for a post that would be saved: a form sent back with a mistake, a repeat
+    of one already taken or a bot's post does not use up anyone's allowance.
     If the shared cache is away the request is let through: a patient must still reach us.
     """
-    request.POST  # noqa: B018 (parse here, so an oversized body still gets its 400, not swallowed)
     try:
-        return _over_limit(request, form=form)
+        return _limit_reached(request, form=form)
     except Exception:
         logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
-        return False
+        return None
 
 
-def _over_limit(request: HttpRequest, *, form: str) -> bool:
+def _limit_reached(request: HttpRequest, *, form: str) -> int | None:
     group = f"leads.{form}"
-    by_ip = is_ratelimited(
-        request, group=group + ".ip", key="ip", rate=settings.FORM_RATE_PER_IP, increment=True
-    )
-    by_email = bool(_email_key(group, request)) and is_ratelimited(
-        request,
-        group=group + ".email",
-        key=_email_key,
-        rate=settings.FORM_RATE_PER_EMAIL,
-        increment=True,
-    )
-    return by_ip or by_email
+    limits = [(group + ".ip", "ip", settings.FORM_RATE_PER_IP)]
+    if _email_key(group, request):
+        limits.append((group + ".email", _email_key, settings.FORM_RATE_PER_EMAIL))
+    waits = []
+    for name, key, rate in limits:
+        usage = get_usage(request, group=name, key=key, rate=rate, increment=True)
+        if usage is not None and usage["should_limit"]:
+            waits.append(max(usage["time_left"], 0))
+    return max(waits) if waits else None
 
 
 def _submission_key(form: str, slug: str, data: dict) -> str:

@@ -1,14 +1,17 @@
+import math
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.security import same_origin_post
-from config.views import rate_limited
 from factsheets.assessment import OUTCOMES
 from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
@@ -16,13 +19,15 @@ from factsheets.selectors import sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
-from .guards import first_submission, forget_submission, over_limit
+from .guards import first_submission, forget_submission, limit_reached
 from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
 
 
-def _show_errors(request: HttpRequest, sheet, form_name: str, form) -> HttpResponse:
+def _show_errors(
+    request: HttpRequest, sheet, form_name: str, form, *, status: int = 200
+) -> HttpResponse:
     """The same sheet page again, with the bound form's errors and everything typed kept.
 
     The signs ticked are valid even when another field is not (no consent, say), so someone
@@ -36,7 +41,23 @@ def _show_errors(request: HttpRequest, sheet, form_name: str, form) -> HttpRespo
         "failed_form": form,
         "outcome": OUTCOMES[level],
     }
-    return render(request, "factsheets/detail.html", context)
+    return render(request, "factsheets/detail.html", context, status=status)
+
+
+def _limit_message(wait_seconds: int) -> str:
+    if wait_seconds > 0:
+        now = timezone.now()
+        # Whole minutes, rounded up: "in 0 minutes" or a time too soon helps no one.
+        then = now + timedelta(minutes=math.ceil(wait_seconds / 60))
+        when = f"in {timeuntil(then, now)}"
+    else:
+        when = "later"
+    return (
+        "We have had a lot of requests from you or this email address in a short time, so we "
+        f"could not take this one. What you typed is still here: please send it again {when}. "
+        "Anything you sent before has been kept. If you need help now, call NHS 111. "
+        "In an emergency, call 999."
+    )
 
 
 def _accept(
@@ -48,10 +69,8 @@ def _accept(
     sent_view: str,
     create: Callable[[FactSheet, dict], ReportRequest | ConsultationRequest],
 ) -> HttpResponse:
-    """The shared POST flow of both forms: limit, validate, drop bots and repeats, save."""
+    """The shared POST flow of both forms: validate, drop bots and repeats, limit, save."""
     sheet = sheet_for_form(slug)  # with its red flags, kept in the process
-    if over_limit(request, form=form_name):
-        return rate_limited(request)
     form = form_class(request.POST, sheet=sheet)
     if not form.is_valid():
         return _show_errors(request, sheet, form_name, form)
@@ -64,6 +83,16 @@ def _accept(
     earlier = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
     if earlier is not None:  # a double click or a refreshed POST: same answer, no new row
         return _redirect_with_outcome(sent_view, sheet, earlier)
+    wait = limit_reached(request, form=form_name)
+    if wait is not None:
+        # Not taken, so not remembered as taken; the form comes back as typed, with when to
+        # send it again (and, above it, what to do now about any signs ticked).
+        forget_submission(form=form_name, slug=slug, data=data)
+        form.add_error(None, _limit_message(wait))
+        response = _show_errors(request, sheet, form_name, form, status=429)
+        if wait > 0:
+            response["Retry-After"] = str(wait)
+        return response
     try:
         record = create(sheet, data)
     except BaseException:

@@ -1,6 +1,7 @@
 """Hostile and abusive input: each gets a clear answer or a clean 4xx; nothing saved wrongly."""
 
 import io
+import re
 import unicodedata
 
 import pytest
@@ -17,19 +18,85 @@ REPORT_URL = "/factsheets/spinal-metastases/report/"
 CONSULTATION_URL = "/factsheets/spinal-metastases/consultation/"
 
 
-@override_settings(FORM_RATE_PER_IP="3/m", FORM_RATE_PER_EMAIL="100/m")
-def test_too_many_posts_from_one_address_get_a_friendly_429(
-    client, spinal_metastases, valid_report
+@override_settings(FORM_RATE_PER_IP="3/h", FORM_RATE_PER_EMAIL="100/h")
+@pytest.mark.parametrize(
+    ("url", "prefix", "data_fixture"),
+    [
+        (REPORT_URL, "report", "valid_report"),
+        (CONSULTATION_URL, "consultation", "valid_consultation"),
+    ],
+)
+def test_over_the_limit_the_form_comes_back_as_typed_with_when_to_send_it_again(
+    client, spinal_metastases, url, prefix, data_fixture, request
 ):
+    data = request.getfixturevalue(data_fixture)
+    model = ReportRequest if prefix == "report" else ConsultationRequest
     for n in range(3):
-        response = client.post(REPORT_URL, valid_report | {"report-email": f"p{n}@example.com"})
+        response = client.post(url, data | {f"{prefix}-email": f"p{n}@example.com"})
         assert response.status_code == 302
+    emergency = spinal_metastases.red_flags.filter(level="emergency").first().pk
+    typed = data | {
+        f"{prefix}-name": "Zoë Fourth-Try",
+        f"{prefix}-email": "zoe.fourth@example.com",
+        f"{prefix}-symptoms": [emergency],
+    }
 
-    response = client.post(REPORT_URL, valid_report | {"report-email": "p9@example.com"})
+    response = client.post(url, typed)
 
     assert response.status_code == 429
-    assert "Too many requests" in response.content.decode()
-    assert ReportRequest.objects.count() == 3
+    html = response.content.decode()
+    main = html[html.index('<main id="main"') :]
+    # First what to do about the sign ticked, then the problem, then the form as typed.
+    headline, problem = (
+        main.index("Call 999 or go to A&amp;E now"),
+        main.index("There is a problem"),
+    )
+    assert headline < problem < main.index('value="Zoë Fourth-Try"')
+    message = main[problem:].split("</li>")[0]
+    assert "could not take this one" in message and "What you typed is still here" in message
+    assert re.search(r"please send it again in \d+(\xa0|&nbsp;| )minutes?", message), message
+    assert 'value="zoe.fourth@example.com"' in main
+    assert f'name="{prefix}-symptoms" value="{emergency}" ' in main and "checked" in main
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "no-store" in response["Cache-Control"]
+    # The three taken before are kept; the fourth is not saved, nor sent.
+    assert sorted(model.objects.values_list("email", flat=True)) == [
+        "p0@example.com", "p1@example.com", "p2@example.com",
+    ]  # fmt: skip
+
+
+@override_settings(FORM_RATE_PER_IP="2/h", FORM_RATE_PER_EMAIL="2/h")
+def test_only_posts_that_would_be_saved_use_up_the_limit(client, spinal_metastases, valid_report):
+    """Mistakes sent back, a double click and a bot's post do not count: a patient who got
+    the form wrong five times can still send it right the sixth."""
+    no_consent = valid_report | {"report-consent": ""}
+    for _ in range(5):
+        assert client.post(REPORT_URL, no_consent).status_code == 200
+    assert client.post(REPORT_URL, valid_report | {"report-website": "spam"}).status_code == 302
+
+    first = client.post(REPORT_URL, valid_report)
+    repeat = client.post(REPORT_URL, valid_report)  # the double click
+    second = client.post(REPORT_URL, valid_report | {"report-name": "Ada P."})
+    third = client.post(REPORT_URL, valid_report | {"report-name": "Ada Patient-Smith"})
+
+    assert [r.status_code for r in (first, repeat, second, third)] == [302, 302, 302, 429]
+    assert sorted(ReportRequest.objects.values_list("name", flat=True)) == ["Ada P.", "Ada Patient"]
+
+
+def test_a_post_refused_at_the_limit_is_saved_when_sent_again_later(
+    client, spinal_metastases, valid_report
+):
+    """The double-click guard must not take the refused post for one already taken."""
+    with override_settings(FORM_RATE_PER_IP="1/h"):
+        assert client.post(REPORT_URL, valid_report).status_code == 302
+        again = valid_report | {"report-name": "Second Request"}
+        assert client.post(REPORT_URL, again).status_code == 429
+    # Later (here: a new allowance) the very same post is taken and saved.
+    with override_settings(FORM_RATE_PER_IP="10/h"):
+        response = client.post(REPORT_URL, again)
+
+    assert response.status_code == 302
+    assert ReportRequest.objects.filter(name="Second Request").count() == 1
 
 
 @override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="2/m")
