@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from config import views as config_views
 from factsheets import views as factsheet_views
@@ -11,7 +10,7 @@ urlpatterns = [
     path("", factsheet_views.home, name="home"),
     path("", include("factsheets.urls")),
     path("", include("leads.urls")),
-    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("privacy/", config_views.privacy, name="privacy"),
     path(
         "sitemap.xml",
         sitemap,

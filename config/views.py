@@ -16,6 +16,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=403)
 
 
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice, with the retention periods this site is set to keep."""
+    context = {
+        "report_retention_days": settings.REPORT_RETENTION_DAYS,
+        "consultation_retention_days": settings.CONSULTATION_RETENTION_DAYS,
+    }
+    return render(request, "privacy.html", context)
+
+
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "429.html", status=429)
 

@@ -1,11 +1,16 @@
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.conf import settings
 from phonenumber_field.formfields import PhoneNumberField
 
 from factsheets.models import FactSheet
 
-from .models import ContactMethod, PainDuration
+from .models import (
+    CONSULTATION_CONSENT_VERSION,
+    REPORT_CONSENT_VERSION,
+    ContactMethod,
+    PainDuration,
+    consent_wording,
+)
 
 
 def _helper() -> FormHelper:
@@ -88,10 +93,7 @@ class ReportRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.add_honeypot()
         self.add_self_check(sheet)
-        self.fields["consent"].label = (
-            f"I agree to {settings.CLINIC_NAME} storing my name and email address so that it "
-            "can email me this fact sheet. They are used for nothing else."
-        )
+        self.fields["consent"].label = consent_wording(REPORT_CONSENT_VERSION)
         self.helper = _helper()
 
 
@@ -156,8 +158,5 @@ class ConsultationRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.add_honeypot()
         self.add_self_check(sheet)
-        self.fields["consent"].label = (
-            f"I agree to {settings.CLINIC_NAME} storing these details, including what I have "
-            "said about my health, so that its staff can contact me about a consultation."
-        )
+        self.fields["consent"].label = consent_wording(CONSULTATION_CONSENT_VERSION)
         self.helper = _helper()

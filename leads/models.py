@@ -14,8 +14,34 @@ from simple_history.models import HistoricalRecords
 from factsheets.models import FactSheet
 
 # Raise when the wording of a consent tick-box changes, so each request records what was agreed.
-REPORT_CONSENT_VERSION = "report-consent-v1"
+# Every wording ever shown stays in CONSENT_WORDING under its version, so a request's version
+# reads back as the very words the person agreed to (in admin and the subject access export).
+REPORT_CONSENT_VERSION = "report-consent-v2"
 CONSULTATION_CONSENT_VERSION = "consultation-consent-v1"
+CONSENT_WORDING = {
+    # Until 2026-11-21; it left out the self-check answers stored with the request.
+    "report-consent-v1": (
+        "I agree to {clinic} storing my name and email address so that it can email me this "
+        "fact sheet. They are used for nothing else."
+    ),
+    "report-consent-v2": (
+        "I agree to {clinic} storing my name, my email address and any answers I give above, "
+        "so that it can email me this fact sheet with a summary of my answers. They are used "
+        "for nothing else."
+    ),
+    "consultation-consent-v1": (
+        "I agree to {clinic} storing these details, including what I have said about my "
+        "health, so that its staff can contact me about a consultation."
+    ),
+}
+
+
+def consent_wording(version: str) -> str:
+    """The words of the consent box a request's ``consent_version`` stands for."""
+    wording = CONSENT_WORDING.get(version)
+    if wording is None:
+        return f"(no wording recorded for {version!r})"
+    return wording.format(clinic=settings.CLINIC_NAME)
 
 
 class ReusedHistoryManager(HistoryManager):

@@ -23,6 +23,7 @@ from .models import (
     PrivacyLog,
     ReportRequest,
     ReportStatus,
+    consent_wording,
 )
 from .services import ERASED_NAME, erase_consultation_request, save_with_history
 
@@ -74,7 +75,8 @@ def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> 
                 "name": r.name,
                 "email": r.email,
                 "asked_at": r.created_at.isoformat(),
-                "consent_wording": r.consent_version,
+                "consent_version": r.consent_version,
+                "consent_wording": consent_wording(r.consent_version),
                 "consented_at": r.consented_at.isoformat(),
                 "ticked": [item["symptom"] for item in r.ticked],
                 "has_or_had_cancer": r.cancer_history,
@@ -97,7 +99,8 @@ def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> 
                 "ticked": [item["symptom"] for item in c.ticked],
                 "has_or_had_cancer": c.cancer_history,
                 "asked_at": c.created_at.isoformat(),
-                "consent_wording": c.consent_version,
+                "consent_version": c.consent_version,
+                "consent_wording": consent_wording(c.consent_version),
                 "consented_at": c.consented_at.isoformat(),
                 "status": c.get_status_display(),
                 "contact_attempts": [

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from .. import privacy
-from ..models import PrivacyLog
+from ..models import PrivacyLog, consent_wording
 from .actions import TriageActionsMixin
 from .display import LogAdmin
 from .forms import EraseForm
@@ -21,6 +21,10 @@ def _emails(queryset: QuerySet) -> list[str]:
 
 class PrivacyActionsMixin:
     """Mixed into both request admins."""
+
+    @admin.display(description="Consent wording agreed to")
+    def consent_wording(self, obj) -> str:
+        return consent_wording(obj.consent_version)
 
     @admin.action(
         description="Subject access: export everything held about these people (JSON)",

@@ -48,6 +48,7 @@ class ReportRequestAdmin(PrivacyActionsMixin, ReadOnlyHistoryMixin, SimpleHistor
         "last_error",
         "sent_at",
         "consent_version",
+        "consent_wording",
         "consented_at",
         "created_at",
         "updated_at",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads import privacy
-from leads.models import ConsultationRequest, PrivacyLog, ReportRequest
+from leads.models import ConsultationRequest, PrivacyLog, ReportRequest, consent_wording
 from tests.factories import ConsultationRequestFactory, ReportRequestFactory
 
 EMAIL = "Pat.Person@Example.com"
@@ -20,19 +20,52 @@ EMAIL = "Pat.Person@Example.com"
 def test_each_request_records_when_and_which_consent_wording(
     client, spinal_metastases, valid_report
 ):
+    page = client.get(spinal_metastases.get_absolute_url()).content.decode()
     client.post("/factsheets/spinal-metastases/report/", valid_report)
 
     request = ReportRequest.objects.get()
-    assert request.consent_version == "report-consent-v1"
+    assert request.consent_version == "report-consent-v2"
     assert timezone.now() - request.consented_at < timedelta(minutes=1)
+    # The box ticked said the answers are stored too: they are (the self-check).
+    assert consent_wording(request.consent_version) in page
+    assert "my email address and any answers I give above" in page
 
 
-def test_privacy_notice_names_the_data_and_purpose(client, db):
+def test_a_consent_version_reads_back_as_the_words_agreed_to(triage_client, settings):
+    settings.CLINIC_NAME = "Northside Spine Clinic"
+    earlier = ReportRequestFactory(email=EMAIL, consent_version="report-consent-v1")
+    ConsultationRequestFactory(email=EMAIL)
+
+    exported = privacy.subject_access_export(EMAIL)
+    admin_page = triage_client.get(
+        reverse("admin:leads_reportrequest_change", args=[earlier.pk])
+    ).content.decode()
+
+    v1 = (
+        "I agree to Northside Spine Clinic storing my name and email address so that it can "
+        "email me this fact sheet. They are used for nothing else."
+    )
+    [report] = exported["report_requests"]
+    assert (report["consent_version"], report["consent_wording"]) == ("report-consent-v1", v1)
+    [consultation] = exported["consultation_requests"]
+    assert "including what I have said about my health" in consultation["consent_wording"]
+    assert "Consent wording agreed to" in admin_page and v1 in admin_page
+
+
+def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, db, settings):
+    settings.REPORT_RETENTION_DAYS, settings.CONSULTATION_RETENTION_DAYS = 45, 400
     html = client.get("/privacy/").content.decode()
 
     assert "Privacy notice" in html
     assert "name and email address" in html
     assert "what you told us about your back pain" in html
+    # Both forms store the self-check answers, cancer included; the notice says so.
+    assert (
+        html.count("which signs you ticked and, where we ask, whether you have or have had cancer")
+        == 2
+    )
+    assert "answers 45 days after the fact sheet is sent" in html
+    assert "these details 400 days after your request is closed" in html
 
 
 def test_retention_erases_old_sent_reports_and_old_closed_consultations_only(db, settings):
