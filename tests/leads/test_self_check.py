@@ -211,3 +211,29 @@ def test_without_emergency_signs_the_hint_points_to_no_list(client, spinal_metas
     hint = html[html.index("An email cannot help in an emergency.") :].split("</p>")[0]
     assert "#emergency-heading" not in hint and 'id="emergency-heading"' not in html
     assert "In an emergency, call 999." in hint
+
+
+def test_a_tick_no_longer_on_the_list_does_not_hide_the_999_panel(client, spinal_metastases):
+    """The sheet was edited while the page was open: one ticked sign has gone from the list.
+    The form comes back for that, but the emergency sign also ticked is still acted on."""
+    gone = spinal_metastases.red_flags.filter(level="soon").first() or (
+        spinal_metastases.red_flags.filter(level="urgent").first()
+    )
+    gone_id = gone.pk
+    gone.delete()
+    data = {
+        "report-name": "Ada Typed",
+        "report-email": "ada@example.com",
+        "report-consent": "on",
+        "report-symptoms": [flag_id(spinal_metastases, "emergency"), gone_id],
+    }
+
+    response = client.post(REPORT_URL, data)
+
+    html = response.content.decode()
+    main = html[html.index('<main id="main"') :]
+    assert "Choose only from the signs listed" in main
+    assert main.index("Call 999 or go to A&amp;E now") < main.index("There is a problem")
+    assert "<title>Call 999" in html
+    assert ReportRequest.objects.count() == 0
+
