@@ -1,4 +1,5 @@
 import math
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from .guards import first_submission, forget_submission, limit_reached
 from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
+OUTCOME_MAX_AGE = 3600  # seconds a confirmation page can be reloaded with its outcome
 
 
 def _show_errors(
@@ -163,18 +165,38 @@ def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def outcome_token(level: str) -> str:
+    """What the confirmation URL carries so the page can show the outcome again: a random
+    nonce, a time and a signature over the nonce *and the level*, but not the level itself.
+    The URL lands in access logs and browser history, and whether someone's self-check came
+    out as an emergency is health data; signed alone it would be readable (base64)."""
+    signer = signing.TimestampSigner(salt=OUTCOME_SALT)
+    nonce, _level, stamp, signature = signer.sign(f"{secrets.token_urlsafe(9)}:{level}").split(":")
+    return f"{nonce}:{stamp}:{signature}"
+
+
+def outcome_from_token(token: str) -> str | None:
+    """The level an outcome_token() was made for (there are four to try), or None when it is
+    not one of ours or is more than an hour old."""
+    signer = signing.TimestampSigner(salt=OUTCOME_SALT)
+    nonce, _, rest = token.partition(":")
+    for level in OUTCOMES:
+        try:
+            signer.unsign(f"{nonce}:{level}:{rest}", max_age=OUTCOME_MAX_AGE)
+        except signing.BadSignature:  # also raised when too old (SignatureExpired)
+            continue
+        return level
+    return None
+
+
 def _redirect_with_outcome(view: str, sheet, level: str) -> HttpResponse:
-    """Post/redirect/get, carrying only the outcome level (signed; no personal data)."""
-    token = signing.dumps(level, salt=OUTCOME_SALT)
+    """Post/redirect/get; the URL carries no personal data and does not show the outcome."""
+    token = outcome_token(level)
     return redirect(f"{reverse(view, kwargs={'slug': sheet.slug})}?outcome={token}")
 
 
 def _outcome_from(request: HttpRequest):
-    try:
-        level = signing.loads(request.GET.get("outcome", ""), salt=OUTCOME_SALT, max_age=3600)
-    except signing.BadSignature:
-        level = None
-    return OUTCOMES.get(level)
+    return OUTCOMES.get(outcome_from_token(request.GET.get("outcome", "")))
 
 
 @never_cache

@@ -1,6 +1,8 @@
 """The self-check on both forms: what a person sees at once, and what is stored."""
 
+import base64
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pypdf import PdfReader
@@ -237,3 +239,27 @@ def test_a_tick_no_longer_on_the_list_does_not_hide_the_999_panel(client, spinal
     assert "<title>Call 999" in html
     assert ReportRequest.objects.count() == 0
 
+
+def test_the_confirmation_url_does_not_show_the_outcome(client, spinal_metastases):
+    """The URL lands in access logs and browser history: it must not say "emergency", not
+    even base64-encoded, yet the page it leads to still says to call 999."""
+    data = {
+        "report-name": "Ada",
+        "report-email": "ada@example.com",
+        "report-consent": "on",
+        "report-symptoms": [flag_id(spinal_metastases, "emergency")],
+    }
+
+    first = client.post(REPORT_URL, data)["Location"]
+    second = client.post(REPORT_URL, data | {"report-name": "Ada B"})["Location"]
+
+    token = parse_qs(urlsplit(first).query)["outcome"][0]
+    for part in token.split(":"):
+        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        assert b"emergency" not in decoded.lower()
+    assert "emergency" not in first.lower()
+    assert first != second  # no fixed token that would stand for "emergency"
+    page = client.get(first).content.decode()
+    assert "Call 999 or go to A&amp;E now" in page
+    tampered = first[:-3] + ("aaa" if not first.endswith("aaa") else "bbb")
+    assert "Call 999 or go to A&amp;E now" not in client.get(tampered).content.decode()
