@@ -34,14 +34,20 @@ SHEET_PAGES_KEPT = 32  # sheets whose laid-out pages a worker keeps (a few MB ea
 WARM_BUDGET_SECONDS = 30.0
 
 
+class SheetWithdrawn(Exception):
+    """The sheet a report was asked for is no longer published: it is not sent. Not worth a
+    retry; the request is marked failed for staff to look at."""
+
+
 def report_context(report: ReportRequest, sheet: FactSheet) -> dict:
     """What the patient's own page shows, on top of the sheet's own context."""
     return sheet_context(sheet) | {
         "report": report,
         "generated_on": timezone.localdate(),
         "clinic_name": settings.CLINIC_NAME,
-        # The outcome stored at submission, not a fresh one: a report can be re-rendered
-        # exactly as first sent even after the sheet or the rules change.
+        # The outcome stored at submission, not a fresh one: what the person ticked and what
+        # it meant then. The sheet's pages are its current version (the cover says when it
+        # has changed since).
         "outcome": OUTCOMES[report.urgency],
     }
 
@@ -215,9 +221,15 @@ def deliver_report(*, request_id: int) -> bool:
     and the row is still ``queued`` for a retry.
     """
     with transaction.atomic():
-        report = ReportRequest.objects.select_for_update().get(pk=request_id)
+        report = (
+            ReportRequest.objects.select_related("sheet")
+            .select_for_update(of=("self",))  # the request's row; the sheet stays editable
+            .get(pk=request_id)
+        )
         if report.status == ReportStatus.SENT:
             return False
+        if not report.sheet.published:  # withdrawn (perhaps because it was wrong)
+            raise SheetWithdrawn(f"Fact sheet {report.sheet_id} is not published; not sent")
         pdf = render_report_pdf(report)
         message = build_templated_email(
             "report",

@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from leads.models import ReportStatus
 from reports import services
-from reports.tasks import _is_retryable
+from reports.tasks import _is_retryable, send_report
 from tests.factories import ReportRequestFactory
 
 
@@ -102,3 +102,31 @@ def test_record_delivery_failure_counts_attempts_and_marks_final_failure(report)
 )
 def test_only_transient_errors_are_retried(exc, retry):
     assert _is_retryable(exc) is retry
+
+
+def test_a_report_sent_after_an_edit_says_the_sheet_changed_since(report, spinal_metastases):
+    """A resend days later (or a long mail outage) sends the sheet as it is now: the cover
+    names that version, and says the person saw an earlier one."""
+    asked_on = report.content_version = spinal_metastases.content_version  # as the form saves
+    report.save()
+    before = pdf_text(services.render_report_pdf(report))
+    spinal_metastases.content_version += 1  # as a save in admin does
+    spinal_metastases.save()
+
+    after = pdf_text(services.render_report_pdf(report))
+
+    assert f"Fact sheet version {asked_on} " in before and "updated this" not in before
+    assert f"Fact sheet version {asked_on + 1} " in after
+    assert f"(you saw version {asked_on})" in " ".join(after.split())
+
+
+def test_a_report_on_a_withdrawn_sheet_is_not_sent_and_staff_see_why(report, mailoutbox):
+    report.sheet.published = False
+    report.sheet.save()
+
+    send_report.apply(args=[report.pk])  # the task's own code, in this process
+
+    assert mailoutbox == []
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED  # not retried: staff decide
+    assert report.last_error.startswith("SheetWithdrawn: Fact sheet")
