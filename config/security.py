@@ -51,3 +51,11 @@ def same_origin_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return csrf_exempt(wrapped)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address as the form rate limits see it (``RATELIMIT_IP_META_KEY``: behind
+    nginx, the X-Real-IP header it sets), for the admin lock-out too. Without this, django-axes
+    uses REMOTE_ADDR, which behind nginx is nginx itself: every visitor would share one
+    address, and five bad passwords from anywhere would lock a staff account out for all."""
+    return request.META.get(settings.RATELIMIT_IP_META_KEY) or request.META.get("REMOTE_ADDR")

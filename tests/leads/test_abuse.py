@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 import pytest
+from axes.models import AccessAttempt
 from django.db import connection
 from django.test import Client, override_settings
 from django_otp.oath import totp
@@ -269,6 +270,22 @@ def test_admin_login_locks_out_after_repeated_failures(django_user_model, settin
     assert locked.status_code == 429
     assert "Sign-in locked" in locked.content.decode()
     assert browser.get("/admin/").status_code == 302  # not signed in
+
+
+def test_behind_nginx_the_lock_out_counts_the_visitor_not_the_proxy(django_user_model, settings):
+    """Every request reaches gunicorn from nginx (127.0.0.1); the visitor is in X-Real-IP."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    django_user_model.objects.create_superuser("staff", "s@example.com", "the-right-passphrase")
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.5")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(attacker, "staff", "wrong")
+    assert login(attacker, "staff", "the-right-passphrase").status_code == 429
+
+    staff = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.7")
+    login(staff, "staff", "the-right-passphrase")
+
+    assert staff.get("/admin/").status_code == 200  # signed in: not locked out by the attacker
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
 
 
 @override_settings(REQUIRE_STAFF_2FA=True)
