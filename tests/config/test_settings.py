@@ -111,3 +111,43 @@ def test_email_url_becomes_a_mailers_entry(url, expected):
     assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     options = {k: v for k, v in mailer["OPTIONS"].items() if k != "timeout"}
     assert options == expected
+
+
+def _env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def test_env_example_matches_the_shipped_units_and_nginx_config():
+    """A clinic's IT person copies .env.example and the files in deploy/: beat must be able to
+    write its schedule where the units allow, nginx must serve the static files where
+    collectstatic writes them, and the rate limits must read the header nginx sets."""
+    env = _env_example()
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS and k != "VAR_DIR"}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CELERY_BEAT_SCHEDULE_FILENAME); print(s.STATIC_ROOT)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean | env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    schedule, static_root = done.stdout.split()
+
+    for unit in sorted((ROOT / "deploy" / "systemd").glob("*.service")):
+        writable = [
+            line.split("=", 1)[1].strip()
+            for line in unit.read_text().splitlines()
+            if line.startswith("ReadWritePaths=")
+        ]
+        assert any(Path(schedule).is_relative_to(path) for path in writable), unit.name
+    locations = (ROOT / "deploy" / "nginx" / "spinal-clinic-locations.conf").read_text()
+    assert f"alias {static_root.rstrip('/')}/;" in locations
+    proxy = (ROOT / "deploy" / "nginx" / "spinal-clinic-proxy.conf").read_text()
+    assert env["RATELIMIT_IP_META_KEY"] == "HTTP_X_REAL_IP"
+    assert "proxy_set_header X-Real-IP $remote_addr;" in proxy
