@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("robots.txt", factsheet_views.robots_txt, name="robots_txt"),
     path("healthz", config_views.healthz, name="healthz"),
+    path("healthz/services", config_views.healthz_services, name="healthz_services"),
     path("admin/", admin.site.urls),
 ]

@@ -29,15 +29,33 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     return render(request, "429.html", status=429)
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers: the database, Redis and a recent worker heartbeat."""
-    checks: dict[str, str] = {}
+def _health(checks: dict[str, str]) -> JsonResponse:
+    healthy = all(value == "ok" for value in checks.values())
+    response = JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks})
+    response.status_code = 200 if healthy else 503
+    add_never_cache_headers(response)
+    return response
+
+
+def _database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
     except Exception:
-        checks["database"] = "unavailable"
+        return "unavailable"
+    return "ok"
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: can this web process serve patients? It needs the database; with
+    Redis or the worker away, pages still show and forms are still saved (the sweeps send
+    what waited), so those do not take the red-flag advice off the internet."""
+    return _health({"database": _database()})
+
+
+def healthz_services(request: HttpRequest) -> JsonResponse:
+    """For monitoring and alerts: the database, Redis and a recent worker heartbeat."""
+    checks: dict[str, str] = {"database": _database()}
     broker = settings.CELERY_BROKER_URL
     if broker.startswith(settings.REDIS_URL_PREFIXES):
         try:
@@ -51,8 +69,4 @@ def healthz(request: HttpRequest) -> JsonResponse:
         beat = None
     fresh = beat is not None and time.time() - beat < HEARTBEAT_MAX_AGE
     checks["worker"] = "ok" if fresh else "no recent heartbeat"
-    healthy = all(value == "ok" for value in checks.values())
-    response = JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks})
-    response.status_code = 200 if healthy else 503
-    add_never_cache_headers(response)
-    return response
+    return _health(checks)

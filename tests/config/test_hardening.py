@@ -128,10 +128,10 @@ def test_server_error_page_is_the_sites_own(client, db):
     assert "call 999" in response.content.decode()
 
 
-def test_healthz_reports_database_redis_and_worker(client, db):
+def test_healthz_services_reports_database_redis_and_worker(client, db):
     cache.set(HEARTBEAT_KEY, time.time())
 
-    response = client.get("/healthz")
+    response = client.get("/healthz/services")
 
     assert response.status_code == 200
     assert response.json() == {
@@ -140,20 +140,33 @@ def test_healthz_reports_database_redis_and_worker(client, db):
     }
 
 
-def test_healthz_is_unhealthy_without_a_recent_worker_heartbeat(client, db):
+def test_a_stuck_worker_fails_the_services_check_but_not_the_load_balancers(client, db):
+    """Without a worker, pages still show and forms are still saved; taking the web nodes out
+    of the load balancer would take the red-flag advice off the internet for nothing."""
     cache.set(HEARTBEAT_KEY, time.time() - 3600)
 
-    response = client.get("/healthz")
+    services = client.get("/healthz/services")
+    web = client.get("/healthz")
 
-    assert response.status_code == 503
-    assert response.json()["checks"]["worker"] == "no recent heartbeat"
+    assert services.status_code == 503
+    assert services.json()["checks"]["worker"] == "no recent heartbeat"
+    assert web.status_code == 200
+    assert web.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert "no-store" in web["Cache-Control"]
+
+
+def test_the_load_balancer_may_probe_over_plain_http(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/factsheets/").status_code == 301  # everything else goes to HTTPS
 
 
 def test_healthz_says_when_redis_is_unreachable(client, db, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     cache.set(HEARTBEAT_KEY, time.time())
 
-    response = client.get("/healthz")
+    response = client.get("/healthz/services")
 
     assert response.status_code == 503
     assert response.json()["checks"]["redis"] == "unavailable"
