@@ -48,6 +48,7 @@ def bench_env(var_dir: Path) -> dict[str, str]:
         "SECRET_KEY": "bench-only-secret-key-not-for-production",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": "http://127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": str(var_dir),
         "STATIC_ROOT": str(var_dir / "staticfiles"),

@@ -208,7 +208,13 @@ REPLY_TO_EMAIL = env.str("REPLY_TO_EMAIL", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CLINIC_NOTIFY_EMAIL = env.str("CLINIC_NOTIFY_EMAIL", default="clinic@localhost")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Spinal Clinic")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not DEBUG and not SITE_URL:
+    # Links in emails (staff's link to a request in admin), canonical links and the sitemap
+    # are built from it; a localhost default would send them all to the wrong place.
+    raise ImproperlyConfigured(
+        "SITE_URL is not set. Set it to the site's public address, like https://clinic.example."
+    )
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: two folders under var/,

@@ -149,6 +149,7 @@ def main() -> int:
         "DEBUG": "false",
         "SECRET_KEY": "load-test-only-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "http://127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
         "CELERY_BROKER_URL": broker,

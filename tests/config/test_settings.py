@@ -34,6 +34,19 @@ def test_production_mode_without_secret_key_refuses_to_start(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_mode_without_site_url_refuses_to_start(tmp_path):
+    """Links in emails and pages would otherwise point at localhost."""
+    env = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "SITE_URL")}
+    env |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env |= {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "clinic.example"}
+    code = "import django; django.setup()"
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True)
+
+    assert result.returncode != 0
+    assert b"SITE_URL is not set" in result.stderr
+
+
 def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
     result = load_settings(tmp_path, DEBUG="true")
 
