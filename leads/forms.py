@@ -61,6 +61,18 @@ class SelfCheckMixin:
         order = [name for name in self.fields if name != "consent"] + ["consent"]
         self.order_fields(order)
 
+    def ticked_on_list(self) -> list[int]:
+        """The signs ticked that are on the sheet's list, once the form has been validated.
+
+        One tick no longer on the list (the sheet was edited while the page was open) makes
+        the whole field invalid, but the others still count: an emergency sign ticked beside
+        it must still bring up the 999 panel on the form shown again.
+        """
+        if "symptoms" in self.cleaned_data or "symptoms" not in self.fields:
+            return self.cleaned_data.get("symptoms", [])
+        listed = {str(value) for value, _label in self.fields["symptoms"].choices}
+        return [int(v) for v in self.data.getlist(self.add_prefix("symptoms")) if v in listed]
+
 
 class ReportRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
     prefix = "report"

@@ -36,23 +36,14 @@ def _show_errors(
     who ticked an emergency or urgent sign is told what to do now, above the errors: the
     form not being sent must not delay that.
     """
-    level = services.self_check_fields(sheet, _ticked(form), None)["urgency"]  # the saved rule
+    ticked = form.ticked_on_list()
+    level = services.self_check_fields(sheet, ticked, None)["urgency"]  # the saved rule
     context = sheet_context(sheet) | {
         f"{form_name}_form": form,
         "failed_form": form,
         "outcome": OUTCOMES[level],
     }
     return render(request, "factsheets/detail.html", context, status=status)
-
-
-def _ticked(form) -> list[int]:
-    """The signs ticked that are on the sheet's list. One tick no longer on it (the sheet was
-    edited while the page was open) makes the whole field invalid, but the others still
-    count: an emergency sign ticked beside it must still bring up the 999 panel."""
-    if "symptoms" in form.cleaned_data or "symptoms" not in form.fields:
-        return form.cleaned_data.get("symptoms", [])
-    listed = {str(value) for value, _label in form.fields["symptoms"].choices}
-    return [int(v) for v in form.data.getlist(form.add_prefix("symptoms")) if v in listed]
 
 
 def _limit_message(wait_seconds: int) -> str:
