@@ -333,6 +333,11 @@ RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop patients reaching us
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # Seconds during which the same submission again (a double click, a refresh) makes no new row.
 DUPLICATE_SUBMISSION_WINDOW = env.int("DUPLICATE_SUBMISSION_WINDOW", default=600)
+# A repeat arriving while the first is still being saved waits up to this many seconds to learn
+# whether it was saved (if not, the repeat is saved instead). The "being saved" mark lapses after
+# DUPLICATE_PENDING_TIMEOUT, so a process killed mid-save cannot hold it (above gunicorn's 30 s).
+DUPLICATE_PENDING_WAIT = 10
+DUPLICATE_PENDING_TIMEOUT = 60
 
 # Admin login lock-out after repeated failures (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

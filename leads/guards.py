@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,24 +51,53 @@ def _submission_key(form: str, slug: str, data: dict) -> str:
     return "leads:submission:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> str | None:
-    """Remember this submission; returns None the first time, or the outcome stored when the
-    same submission came before (a double click or a refreshed POST), so no new row is made.
+# What the guard holds while the first of two identical posts is being saved: the second
+# waits to learn whether it was, rather than confirming what may never be saved.
+_PENDING = "pending:"
 
-    If saving it then fails, call forget_submission(): otherwise the person's retry would be
-    taken for a repeat and confirmed with nothing saved."""
+
+def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> str | None:
+    """Take this submission as the first of its kind; returns None when it is (save it, then
+    call submission_saved(), or forget_submission() if the save fails), or the outcome of an
+    identical submission already saved (a double click or a refreshed POST): no new row.
+
+    While an identical submission is still being saved, wait for it: if it is saved, this is
+    its repeat; if it fails, this one becomes the first and is saved in its place. If it takes
+    longer than DUPLICATE_PENDING_WAIT, this one is saved as well: two rows are better than
+    none. Without the cache every submission is taken: losing one is worse than a duplicate.
+    """
     key = _submission_key(form, slug, data)
+    deadline = time.monotonic() + settings.DUPLICATE_PENDING_WAIT
     try:
-        if cache.add(key, outcome, timeout=settings.DUPLICATE_SUBMISSION_WINDOW):
-            return None
-        return cache.get(key) or outcome
-    except Exception:  # without the cache, accept the request: losing one is worse
+        while True:
+            if cache.add(key, _PENDING + outcome, timeout=settings.DUPLICATE_PENDING_TIMEOUT):
+                return None
+            state = cache.get(key)
+            if state is not None and not state.startswith(_PENDING):
+                return state  # saved, with this outcome
+            if time.monotonic() >= deadline:
+                logger.warning("An identical submission is still being saved; saving this too")
+                return None
+            if state is not None:
+                time.sleep(0.05)  # still being saved; if the key is gone, take it at once
+    except Exception:
         return None
+
+
+def submission_saved(*, form: str, slug: str, data: dict, outcome: str) -> None:
+    """The submission taken by first_submission() is saved: repeats of it within
+    DUPLICATE_SUBMISSION_WINDOW are now answered with this outcome and not saved again."""
+    try:
+        key = _submission_key(form, slug, data)
+        cache.set(key, outcome, timeout=settings.DUPLICATE_SUBMISSION_WINDOW)
+    except Exception:
+        logger.warning("Could not record a saved submission for the double-click guard")
 
 
 def forget_submission(*, form: str, slug: str, data: dict) -> None:
     """Undo first_submission() for a submission that was not saved, so sending it again
-    saves it. Without the cache nothing was remembered, so there is nothing to undo."""
+    (or the identical post waiting on it) saves it. Without the cache nothing was
+    remembered, so there is nothing to undo."""
     try:
         cache.delete(_submission_key(form, slug, data))
     except Exception:

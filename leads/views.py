@@ -20,7 +20,7 @@ from factsheets.selectors import sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
-from .guards import first_submission, forget_submission, limit_reached
+from .guards import first_submission, forget_submission, limit_reached, submission_saved
 from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
@@ -102,6 +102,7 @@ def _accept(
         # send it again, and that must be saved, not confirmed as a repeat of this one.
         forget_submission(form=form_name, slug=slug, data=data)
         raise
+    submission_saved(form=form_name, slug=slug, data=data, outcome=record.urgency)
     return _redirect_with_outcome(sent_view, sheet, record.urgency)
 
 
