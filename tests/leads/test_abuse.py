@@ -2,10 +2,7 @@
 
 import io
 import re
-import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 
 import pytest
 from axes.models import AccessAttempt
@@ -200,75 +197,6 @@ def test_sending_again_after_a_failed_save_saves_it(
 
     assert again.status_code == 302
     assert model.objects.count() == 1
-
-
-def _sessions_waiting_on_a_lock(watcher, count: int = 1) -> list[int]:
-    """The process ids of the database sessions stuck behind the test's table lock."""
-    deadline = time.monotonic() + 30
-    with watcher.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY pid"
-            )
-            if len(pids := [row[0] for row in cursor.fetchall()]) >= count:
-                return pids
-            time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} posts reached the locked table")
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    ("first_save", "wait", "statuses", "rows"),
-    [
-        ("fails", 30, (500, 302), 1),  # the second click is the one saved
-        ("goes through", 30, (302, 302), 1),  # the second click is its repeat
-        ("takes too long", 1, (302, 302), 2),  # both saved: two rows are better than none
-    ],
-)
-def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
-    shipped_sheets, valid_report, settings, first_save, wait, statuses, rows
-):
-    """The second click must not be told "sent" while the first is still being saved, in
-    case that save fails; it learns how the first save went and acts on that."""
-    settings.DUPLICATE_PENDING_WAIT = wait
-    params = connection.get_connection_params()
-    locker, watcher = connection.get_new_connection(params), connection.get_new_connection(params)
-    watcher.autocommit = True
-    with locker.cursor() as cursor:  # holds every insert until the test lets go
-        cursor.execute("LOCK TABLE leads_reportrequest IN ACCESS EXCLUSIVE MODE")
-
-    def post():
-        try:
-            return Client(raise_request_exception=False).post(REPORT_URL, valid_report)
-        finally:
-            connection.close()  # this thread's own database connection
-
-    pool = ThreadPoolExecutor(max_workers=2)
-    try:
-        first = pool.submit(post)
-        [first_session] = _sessions_waiting_on_a_lock(watcher)
-        second = pool.submit(post)
-
-        done, _ = futures_wait([second], timeout=1)
-        assert not done, "the second click was answered while the first was being saved"
-
-        if first_save == "fails":  # its connection drops, as if the database went away
-            with watcher.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(%s)", [first_session])
-            first.result(timeout=30)
-        elif first_save == "takes too long":
-            _sessions_waiting_on_a_lock(watcher, count=2)  # the second is saving too
-        locker.rollback()  # the table is free again: what is waiting goes through
-        assert (first.result(timeout=30).status_code, second.result(timeout=30).status_code) == (
-            statuses
-        )
-    finally:
-        locker.close()  # lets go of the table whatever happened, so no post is left waiting
-        pool.shutdown()
-        watcher.close()
-
-    assert ReportRequest.objects.count() == rows
 
 
 def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
