@@ -115,3 +115,64 @@ def test_loaded_content_keeps_the_checklist_labels(shipped_sheets):
 
 def test_content_dir_holds_only_json_sheets():
     assert all(path.suffix == ".json" for path in Path(CONTENT_DIR).iterdir())
+
+
+def sections(sheet: dict) -> list[list[str]]:
+    return [
+        block.get("paragraphs", []) + block.get("bullets", [])
+        for block in sheet["blocks"]
+        if block["type"] == "section"
+    ]
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_a_wait_for_a_scan_always_comes_after_what_to_do_in_an_emergency(slug):
+    """ "An MRI within 1 week" must not read as leave to wait to someone with cord signs."""
+    for lines in sections(SHEETS[slug]):
+        for index, line in enumerate(lines):
+            if "within 1 week" in line:
+                assert any("999" in earlier for earlier in lines[:index]), line
+
+
+# Reassurance a frightened reader could take as "so it is not an emergency for me".
+REASSURING = ("rarely caused", "unlikely to be caused", "do not affect the spinal cord")
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_reassurance_is_followed_at_once_by_what_to_do_about_the_warning_signs(slug):
+    for lines in sections(SHEETS[slug]):
+        for index, line in enumerate(lines):
+            if any(phrase in line for phrase in REASSURING):
+                following = lines[index + 1] if index + 1 < len(lines) else ""
+                assert "999" in following or "warning signs" in following, line
+
+
+def test_the_mscc_sheet_has_every_emergency_sign_the_seed_gives_people_with_cancer():
+    """The seed fact sheet (a listed source) sends people with cancer to 999 for these too."""
+    emergency = " ".join(
+        flag["symptom"].lower()
+        for flag in SHEETS["metastatic-spinal-cord-compression"]["red_flags"]
+        if flag["level"] == "emergency"
+    )
+
+    for sign in ("legs", "bladder or bowels", "saddle area", "suddenly got worse"):
+        assert sign in emergency
+
+
+# NICE guidance that has been withdrawn, and what replaced it.
+WITHDRAWN = {"/guidance/cg75": "NG234 (2023)"}
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_no_sheet_cites_withdrawn_guidance(slug):
+    for source in SHEETS[slug]["sources"]:
+        for path, successor in WITHDRAWN.items():
+            assert path not in source["url"], f"{source['title']}: cite {successor}"
+
+
+def test_links_to_cauda_equina_syndrome_describe_it_as_the_sheet_does():
+    """The nerves at the base of the spine, not the spinal cord (as the sheet explains)."""
+    for sheet in SHEETS.values():
+        for related in sheet["related"]:
+            if related["slug"] == "cauda-equina-syndrome":
+                assert "spinal cord" not in related["blurb"], sheet["slug"]
