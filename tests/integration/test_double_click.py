@@ -2,7 +2,6 @@
 told "sent" for a request that was not kept. Real parts: PostgreSQL (a table lock holds the
 first save), Redis (the double-click guard), a Celery worker process and an SMTP server."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 
@@ -11,26 +10,12 @@ from django.db import connection
 from django.test import Client
 
 from leads.models import ReportRequest
+from tests.db_locks import raw_connections, sessions_waiting_on_a_lock
 from tests.integration.test_delivery import wait_for_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REPORT_URL = "/factsheets/spinal-metastases/report/"
-
-
-def _sessions_waiting_on_a_lock(watcher, count: int = 1) -> list[int]:
-    """The process ids of the database sessions stuck behind the test's table lock."""
-    deadline = time.monotonic() + 30
-    with watcher.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY pid"
-            )
-            if len(pids := [row[0] for row in cursor.fetchall()]) >= count:
-                return pids
-            time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} posts reached the locked table")
 
 
 @pytest.mark.parametrize(
@@ -47,8 +32,7 @@ def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
     """The second click must not be told "sent" while the first is still being saved, in
     case that save fails; it learns how the first save went and acts on that."""
     settings.DUPLICATE_PENDING_WAIT = wait
-    params = connection.get_connection_params()
-    locker, watcher = connection.get_new_connection(params), connection.get_new_connection(params)
+    locker, watcher = raw_connections(connection, 2)
     watcher.autocommit = True
     with locker.cursor() as cursor:  # holds every insert until the test lets go
         cursor.execute("LOCK TABLE leads_reportrequest IN ACCESS EXCLUSIVE MODE")
@@ -62,7 +46,7 @@ def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
     pool = ThreadPoolExecutor(max_workers=2)
     try:
         first = pool.submit(post)
-        [first_session] = _sessions_waiting_on_a_lock(watcher)
+        [first_session] = sessions_waiting_on_a_lock(watcher)
         second = pool.submit(post)
 
         done, _ = futures_wait([second], timeout=1)
@@ -73,7 +57,7 @@ def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
                 cursor.execute("SELECT pg_terminate_backend(%s)", [first_session])
             first.result(timeout=30)
         elif first_save == "takes too long":
-            _sessions_waiting_on_a_lock(watcher, count=2)  # the second is saving too
+            sessions_waiting_on_a_lock(watcher, count=2)  # the second is saving too
         locker.rollback()  # the table is free again: what is waiting goes through
         assert (first.result(timeout=30).status_code, second.result(timeout=30).status_code) == (
             statuses
