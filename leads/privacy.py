@@ -27,6 +27,8 @@ from .models import (
 )
 from .services import ERASED_NAME, erase_consultation_request, save_with_history
 
+ERASED_BEFORE_SENT = "Erased before it was sent"
+
 
 def subject_ref(email: str) -> str:
     """A keyed hash of an email address: the same person gives the same value, but the
@@ -50,6 +52,11 @@ def erase_report_request(
     locked.name, locked.email = ERASED_NAME, ""
     locked.self_check, locked.cancer_history = [], None
     locked.last_error = ""  # an SMTP error can quote the address
+    if locked.status != ReportStatus.SENT:
+        # Nowhere to send it now. Failed, not queued, so the requeue sweep leaves it alone;
+        # and a failed row that is erased cannot be resent.
+        locked.status = ReportStatus.FAILED
+        locked.last_error = ERASED_BEFORE_SENT
     locked.erased_at = timezone.now()
     locked.history.update(name=ERASED_NAME, email="", last_error="", cancer_history=None)
     save_with_history(locked, by=by, reason=f"Erased: {reason}")
@@ -127,6 +134,26 @@ def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> 
         consultation_requests=len(data["consultation_requests"]),
     )
     return data
+
+
+@transaction.atomic
+def erase_consultation(
+    consultation: ConsultationRequest, *, by: AbstractBaseUser | None, reason: str
+) -> PrivacyLog | None:
+    """Erase one consultation request (admin's "Erase personal details"), with its audit
+    entry; None when it had been erased already."""
+    locked = ConsultationRequest.objects.select_for_update().get(pk=consultation.pk)
+    if locked.erased_at:
+        return None
+    subject = subject_ref(locked.email) if locked.email else ""  # before the address goes
+    erase_consultation_request(request=locked, by=by, reason=reason)
+    return PrivacyLog.objects.create(
+        action=PrivacyAction.ERASURE,
+        by=by,
+        subject=subject,
+        consultation_requests=1,
+        note=reason[:200],
+    )
 
 
 @transaction.atomic

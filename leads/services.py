@@ -141,7 +141,7 @@ def resend_failed_reports(
     """
     reports = list(
         ReportRequest.objects.select_for_update().filter(
-            pk__in=request_ids, status=ReportStatus.FAILED
+            pk__in=request_ids, status=ReportStatus.FAILED, erased_at__isnull=True
         )
     )
     ids = [report.pk for report in reports]

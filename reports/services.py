@@ -226,8 +226,8 @@ def deliver_report(*, request_id: int) -> bool:
             .select_for_update(of=("self",))  # the request's row; the sheet stays editable
             .get(pk=request_id)
         )
-        if report.status == ReportStatus.SENT:
-            return False
+        if report.status == ReportStatus.SENT or report.erased_at:
+            return False  # sent already, or erased while its task waited: no one to send to
         if not report.sheet.published:  # withdrawn (perhaps because it was wrong)
             raise SheetWithdrawn(f"Fact sheet {report.sheet_id} is not published; not sent")
         pdf = render_report_pdf(report)
@@ -248,8 +248,12 @@ def deliver_report(*, request_id: int) -> bool:
 
 
 def record_delivery_failure(*, request_id: int, error: str, final: bool) -> None:
-    """Count a failed attempt; ``final`` marks it failed so staff see it and can resend."""
-    ReportRequest.objects.filter(pk=request_id).exclude(status=ReportStatus.SENT).update(
+    """Count a failed attempt; ``final`` marks it failed so staff see it and can resend.
+
+    Not on a row erased meanwhile (the erasure waited for the failed send to let go of the
+    row): the error can quote the address that was just erased."""
+    unsent = ReportRequest.objects.filter(pk=request_id, erased_at__isnull=True)
+    unsent.exclude(status=ReportStatus.SENT).update(
         attempts=F("attempts") + 1,
         last_error=error[:2000],
         status=ReportStatus.FAILED if final else ReportStatus.QUEUED,

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from .. import services
+from .. import privacy, services
 from ..models import ConsultationStatus
 from .display import BOTH_PLACES
 from .forms import CloseForm, EraseForm
@@ -112,12 +112,11 @@ class TriageActionsMixin:
     def erase_personal_details(self, request: HttpRequest, queryset: QuerySet):
         form = EraseForm(request.POST if "confirm" in request.POST else None)
         if form.is_bound and form.is_valid():
-            count = 0
-            for consultation in queryset:
-                services.erase_consultation_request(
-                    request=consultation, by=request.user, reason=form.cleaned_data["reason"]
-                )
-                count += 1
+            reason = form.cleaned_data["reason"]
+            count = sum(
+                privacy.erase_consultation(consultation, by=request.user, reason=reason) is not None
+                for consultation in queryset
+            )
             self.message_user(
                 request, f"Personal details erased from {count} request(s).", messages.SUCCESS
             )

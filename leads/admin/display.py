@@ -60,7 +60,7 @@ def self_check_list(record) -> str:
 
 class ReadOnlyHistoryMixin:
     """History to read, never to revert: a revert would skip the workflow's checks and could
-    bring back details that were erased."""
+    bring back details that were erased. And requests are never deleted."""
 
     def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
         return True
@@ -69,6 +69,12 @@ class ReadOnlyHistoryMixin:
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Nobody deletes a request, superusers included: its history copies (every field,
+        contact details too) would outlive it where erasure, retention and subject access
+        cannot find them. Erase its personal details instead; the row stays for the numbers."""
+        return False
 
 
 class LogAdmin(admin.ModelAdmin):

@@ -84,5 +84,6 @@ class EraseForm(forms.Form):
         label="Why",
         max_length=90,
         initial="Erased at the patient's request",
-        help_text="Recorded in the request's history.",
+        help_text="Recorded in the request's history and the privacy log. Do not write the "
+        "patient's name or contact details here.",
     )

@@ -1,13 +1,28 @@
 """Pages of their own under the consultation admin: the CSV export and the dashboard."""
 
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    QueryDict,
+)
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from .. import dashboard, exports, services
+
+
+def _filters_for_log(query: QueryDict) -> str:
+    """The list's filters as the export log keeps them (for good). A search term is kept only
+    as the fact that there was one: it is a patient's name, email address or phone number."""
+    filters = query.copy()
+    searched = any(term.strip() for term in filters.pop(SEARCH_VAR, []))
+    return " ".join(filter(None, [filters.urlencode(), "and a search" if searched else ""]))
 
 
 class TriagePagesMixin:
@@ -40,7 +55,7 @@ class TriagePagesMixin:
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("Those filters are not valid.")
         return self._csv_response(
-            request, changelist.get_queryset(request), filters=request.GET.urlencode()
+            request, changelist.get_queryset(request), filters=_filters_for_log(request.GET)
         )
 
     def _csv_response(self, request: HttpRequest, queryset: QuerySet, filters: str):

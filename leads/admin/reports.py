@@ -65,6 +65,13 @@ class ReportRequestAdmin(PrivacyActionsMixin, ReadOnlyHistoryMixin, SimpleHistor
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Nothing on a report request is for staff to edit: the worker owns its delivery
+        fields (a save from here would write back the status it read, and could send the
+        report twice), and erasure has its own action. Resend and erase are actions with
+        their own permissions, which work from the read-only page."""
+        return False
+
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("leads.resend_reportrequest")
 

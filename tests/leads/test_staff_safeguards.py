@@ -1,0 +1,150 @@
+"""What staff can do in admin must never lose a patient's data, bring erased data back, or
+keep personal data where erasure cannot reach it."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from leads import privacy, services
+from leads.models import ConsultationRequest, ExportLog, PrivacyLog
+from reports import services as report_services
+from tests.factories import ConsultationRequestFactory, ReportRequestFactory
+from tests.html_forms import form_data
+
+CONSULTATIONS = reverse("admin:leads_consultationrequest_changelist")
+REPORTS = reverse("admin:leads_reportrequest_changelist")
+EXPORT = reverse("admin:leads_consultationrequest_export")
+
+
+def change_url(row) -> str:
+    return reverse(f"admin:leads_{row._meta.model_name}_change", args=[row.pk])
+
+
+def delete_url(row) -> str:
+    return reverse(f"admin:leads_{row._meta.model_name}_delete", args=[row.pk])
+
+
+def page_form(client: Client, consultation: ConsultationRequest) -> dict[str, str]:
+    """The change page's form as the browser holds it when the page was opened."""
+    html = client.get(change_url(consultation)).content.decode()
+    return form_data(html, "consultationrequest_form") | {"_save": "Save"}
+
+
+# --- deleting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factory", [ConsultationRequestFactory, ReportRequestFactory])
+def test_nobody_deletes_a_request_not_even_a_superuser(admin_client, factory):
+    """Its history copies would outlive it where erasure and subject access cannot find them."""
+    row = factory(name="Pat Person")
+    listing = CONSULTATIONS if factory is ConsultationRequestFactory else REPORTS
+    choices = [
+        name
+        for name, _ in admin_client.get(listing).context["action_form"].fields["action"].choices
+    ]
+
+    page = admin_client.get(delete_url(row))
+    admin_client.post(delete_url(row), {"post": "yes"})
+    admin_client.post(
+        listing, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    )
+
+    assert "delete_selected" not in choices
+    assert page.status_code == 403
+    assert type(row).objects.filter(pk=row.pk, name="Pat Person").exists()
+
+
+# --- report requests are not edited in admin ----------------------------------------------
+
+
+def test_a_superuser_cannot_mark_a_report_erased_without_erasing_it(admin_client):
+    report = ReportRequestFactory(name="Pat Person", email="pat@example.com")
+
+    page = admin_client.get(change_url(report)).content.decode()
+    refused = admin_client.post(
+        change_url(report), {"erased_at_0": "2026-01-01", "erased_at_1": "10:00"}
+    )
+
+    assert 'name="_save"' not in page
+    assert refused.status_code == 403
+    report.refresh_from_db()
+    assert report.erased_at is None and report.email == "pat@example.com"
+
+
+# --- an erased report is never sent, resent or given an error that quotes it ----------------
+
+
+def test_a_report_erased_before_it_was_sent_is_not_sent_resent_or_swept_up(
+    admin_client, mailoutbox, settings
+):
+    settings.REPORT_REQUEUE_AFTER_SECONDS = 0
+    report = ReportRequestFactory(email="pat@example.com")  # queued; its task still to run
+
+    privacy.erase_everything_for("pat@example.com", by=None)
+    sent = report_services.deliver_report(request_id=report.pk)  # the task runs after all
+    swept = report_services.claim_stale_queued()
+    resent = services.resend_failed_reports(request_ids=[report.pk])
+
+    report.refresh_from_db()
+    assert (sent, swept, resent, mailoutbox) == (False, [], [], [])
+    assert report.status == "failed"
+    assert report.last_error == "Erased before it was sent"
+    assert "Erased before it was sent" in admin_client.get(REPORTS).content.decode()
+
+
+def test_a_send_that_failed_while_the_erasure_waited_leaves_no_address_behind(db):
+    report = ReportRequestFactory(email="pat@example.com")
+    privacy.erase_everything_for("pat@example.com", by=None)
+
+    # The worker's send failed, and it reports that after the erasure committed.
+    report_services.record_delivery_failure(
+        request_id=report.pk,
+        error="SMTPRecipientsRefused: {'pat@example.com': (550, b'No such user')}",
+        final=True,
+    )
+
+    report.refresh_from_db()
+    assert "pat@example.com" not in report.last_error
+
+
+# --- erasing one request is audited ---------------------------------------------------------
+
+
+def test_erasing_one_request_leaves_a_privacy_log_entry_without_personal_data(admin_client):
+    consultation = ConsultationRequestFactory(name="Pat Person", email="Pat@Example.com")
+    url = change_url(consultation)
+    ask = admin_client.post(
+        url, {"CHANGE_FORM-action": "erase_personal_details", "_selected_action": [consultation.pk]}
+    )
+    confirm = form_data(ask.content.decode().replace("<form method", '<form id="c" method'), "c")
+
+    admin_client.post(url, confirm | {"reason": "Asked by phone"})
+
+    entry = PrivacyLog.objects.get()
+    assert (entry.action, entry.consultation_requests, entry.note) == (
+        "erasure",
+        1,
+        "Asked by phone",
+    )
+    assert entry.subject == privacy.subject_ref("pat@example.com")
+    assert "Pat" not in str(vars(entry))
+    assert "name or contact details here" in ask.content.decode()
+
+
+# --- the export log ----------------------------------------------------------------------
+
+
+def test_the_export_log_keeps_that_there_was_a_search_but_not_what_was_searched(triage_client):
+    ConsultationRequestFactory(name="Jane Smith", email="jane@example.com")
+
+    response = triage_client.post(f"{EXPORT}?status=open&q=jane%40example.com")
+
+    assert "Jane Smith" in response.content.decode("utf-8-sig")  # the search did filter
+    log = ExportLog.objects.get()
+    assert log.filters == "status=open and a search"
+    assert (
+        "jane"
+        not in triage_client.get(reverse("admin:leads_exportlog_changelist"))
+        .content.decode()
+        .lower()
+    )
