@@ -407,9 +407,14 @@ class ConsultationRequestAdmin(
             if name not in ("new_status", "closing_reason", "assigned_to")
         ]
         if edited:
+            # Onto the row as it is now (locked by the form's check), so the history copy
+            # shows a colleague's edits made meanwhile too, not this page's old values.
+            current = ConsultationRequest.objects.select_for_update().get(pk=obj.pk)
+            for name in edited:
+                setattr(current, name, getattr(obj, name))
             labels = ", ".join(str(obj._meta.get_field(name).verbose_name) for name in edited)
             services.save_with_history(
-                obj,
+                current,
                 by=request.user,
                 reason=f"Edited: {labels}",
                 update_fields=[*edited, "updated_at"],

@@ -34,6 +34,12 @@ class ConsultationRequestForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Each field carries the value the page showed, so "changed" means changed by this
+        # member of staff. Compared with the row as it is when Save arrives, a colleague's
+        # edit made meanwhile would look changed here, and be written back over.
+        for field in self._meta.model._meta.fields:
+            if field.name in self.fields:
+                self.fields[field.name].show_hidden_initial = True
         current = self.instance.status or ConsultationStatus.NEW
         self.fields["new_status"].choices = [
             ("", f"Keep as {ConsultationStatus(current).label.lower()}")
@@ -44,12 +50,25 @@ class ConsultationRequestForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if self.instance.pk and self._erased_meanwhile():
+            raise forms.ValidationError(
+                "This request's personal details were erased after you opened it, so nothing "
+                "you entered was saved."
+            )
         new_status, reason = cleaned.get("new_status"), cleaned.get("closing_reason")
         if new_status == ConsultationStatus.CLOSED and not reason:
             self.add_error("closing_reason", "Choose why the request is being closed.")
         if reason and new_status != ConsultationStatus.CLOSED:
             self.add_error("closing_reason", "A close reason goes with “Move to: Closed”.")
         return cleaned
+
+    def _erased_meanwhile(self) -> bool:
+        """Locks the row until the save is done (admin saves in one transaction), so an
+        erasure cannot land between this check and the write and be written back over."""
+        # Lock by id alone, then read: with the test in the WHERE, PostgreSQL would judge it
+        # on the row as it was before the erasure, skip the row and not wait for the lock.
+        row = type(self.instance).objects.select_for_update().filter(pk=self.instance.pk)
+        return row.values_list("erased_at", flat=True).first() is not None
 
 
 class ContactAttemptForm(forms.ModelForm):

@@ -1,14 +1,18 @@
 """What staff can do in admin must never lose a patient's data, bring erased data back, or
 keep personal data where erasure cannot reach it."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from leads import privacy, services
 from leads.models import ConsultationRequest, ExportLog, PrivacyLog
 from reports import services as report_services
-from tests.factories import ConsultationRequestFactory, ReportRequestFactory
+from tests.db_locks import raw_connections, sessions_waiting_on_a_lock
+from tests.factories import ConsultationRequestFactory, ReportRequestFactory, UserFactory
 from tests.html_forms import form_data
 
 CONSULTATIONS = reverse("admin:leads_consultationrequest_changelist")
@@ -147,4 +151,99 @@ def test_the_export_log_keeps_that_there_was_a_search_but_not_what_was_searched(
         not in triage_client.get(reverse("admin:leads_exportlog_changelist"))
         .content.decode()
         .lower()
+    )
+
+
+# --- two members of staff on one request ------------------------------------------------------
+
+
+def test_saving_an_old_page_keeps_what_a_colleague_changed_meanwhile(triage_client, triage_user):
+    consultation = ConsultationRequestFactory(phone="+447911123401")
+    sam = UserFactory(first_name="Sam", last_name="Colleague")
+    tess_page = page_form(triage_client, consultation)  # Tess opens the request
+
+    services.assign_consultation(consultation=consultation, to=sam, by=sam)  # Sam takes it on
+    consultation.refresh_from_db()
+    consultation.phone = "+447911123402"  # and puts the right number in
+    services.save_with_history(
+        consultation, by=sam, reason="Edited: phone", update_fields=["phone"]
+    )
+
+    # Tess writes a note and saves the page she opened earlier, touching nothing else.
+    response = triage_client.post(
+        change_url(consultation), tess_page | {"notes-0-text": "Left a voicemail."}
+    )
+
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.phone == "+447911123402"
+    assert consultation.assigned_to == sam
+    assert consultation.notes.get().text == "Left a voicemail."
+
+
+def test_a_colleagues_edit_to_another_field_is_kept_in_the_history_copy(triage_client):
+    consultation = ConsultationRequestFactory(phone="+447911123401", best_time="Mornings")
+    tess_page = page_form(triage_client, consultation)
+    consultation.phone = "+447911123402"
+    services.save_with_history(
+        consultation, by=None, reason="Edited: phone", update_fields=["phone"]
+    )
+
+    triage_client.post(change_url(consultation), tess_page | {"best_time": "After 5pm"})
+
+    consultation.refresh_from_db()
+    latest = consultation.history.latest()
+    assert (consultation.phone, consultation.best_time) == ("+447911123402", "After 5pm")
+    assert (latest.phone, latest.best_time) == ("+447911123402", "After 5pm")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_arrives_while_the_request_is_erased_does_not_bring_the_details_back():
+    """The erasure holds the row; the page was read before it committed. The save must see
+    the erasure, not write the old details over it."""
+    consultation = ConsultationRequestFactory(name="Pat Person", phone="+447911123401")
+    tess = Client()
+    tess.force_login(UserFactory(is_staff=True, is_superuser=True))
+    tess_page = page_form(tess, consultation)
+    connection.close()
+    locker, watcher = raw_connections(connection, 2)
+    watcher.autocommit = True
+    with locker.cursor() as cursor:  # holds the row so both arrive before either finishes
+        cursor.execute(
+            "SELECT id FROM leads_consultationrequest WHERE id = %s FOR UPDATE", [consultation.pk]
+        )
+
+    def erase():
+        try:
+            return privacy.erase_consultation(consultation, by=None, reason="Asked by email")
+        finally:
+            connection.close()
+
+    def save():
+        try:
+            return tess.post(change_url(consultation), tess_page | {"phone": "+447911123403"})
+        finally:
+            connection.close()
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        erasing = pool.submit(erase)
+        sessions_waiting_on_a_lock(watcher, count=1)
+        saving = pool.submit(save)
+        sessions_waiting_on_a_lock(watcher, count=2)  # the save read the row, then waited
+        locker.rollback()
+        assert erasing.result(timeout=30) is not None
+        response = saving.result(timeout=30)
+    finally:
+        locker.close()
+        pool.shutdown()
+        watcher.close()
+
+    consultation.refresh_from_db()
+    assert consultation.erased_at is not None
+    assert (consultation.name, consultation.phone) == ("[erased]", "")
+    assert not consultation.history.filter(name="Pat Person").exists()
+    assert response.status_code == 200  # the page again, not a 302 "saved"
+    assert (
+        "erased after you opened it, so nothing you entered was saved" in response.content.decode()
     )
