@@ -17,6 +17,8 @@ if ((want_test)); then
   apt_packages+=(chromium)
   command -v java >/dev/null 2>&1 || apt_packages+=(default-jre-headless)
   command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+  # nginx: a test checks that it accepts the reference config in deploy/nginx.
+  apt_packages+=(nginx)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -26,7 +28,18 @@ if ((${#missing[@]})); then
   echo "==> Installing system packages: ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts a package's service on install (nginx on port 80); nothing here wants a
+  # daemon left running, so Debian's policy-rc.d hook refuses service starts meanwhile.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    added_policy=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  if [[ -n ${added_policy:-} ]]; then $SUDO rm -f "$policy"; fi
+  ((status == 0)) || exit "$status"
 fi
 
 # --- Python >= 3.12 ---------------------------------------------------------------------------
