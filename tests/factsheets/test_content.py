@@ -176,3 +176,11 @@ def test_links_to_cauda_equina_syndrome_describe_it_as_the_sheet_does():
         for related in sheet["related"]:
             if related["slug"] == "cauda-equina-syndrome":
                 assert "spinal cord" not in related["blurb"], sheet["slug"]
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_every_warning_sign_says_who_to_turn_to(slug):
+    """A sign that says only "get it checked urgently" leaves a worried reader asking who."""
+    for flag in SHEETS[slug]["red_flags"]:
+        text = flag["text"]
+        assert any(who in text for who in ("999", "A&E", "GP", "NHS 111", "team")), text
