@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,34 +55,46 @@ def _submission_key(form: str, slug: str, data: dict) -> str:
 # What the guard holds while the first of two identical posts is being saved: the second
 # waits to learn whether it was, rather than confirming what may never be saved.
 _PENDING = "pending:"
+_POLL_SECONDS = 0.1
 
 
-def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> str | None:
-    """Take this submission as the first of its kind; returns None when it is (save it, then
-    call submission_saved(), or forget_submission() if the save fails), or the outcome of an
-    identical submission already saved (a double click or a refreshed POST): no new row.
+@dataclass(frozen=True)
+class Claim:
+    """What first_submission() found."""
+
+    repeat_of: str | None = None  # an identical submission was saved, with this outcome
+    holds_mark: bool = False  # this post holds the "being saved" mark and must settle it
+
+
+def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> Claim:
+    """Claim this submission as the first of its kind, or learn it repeats one already saved
+    (a double click or a refreshed POST: answer with ``repeat_of``, make no new row).
+
+    Otherwise save it, then call submission_saved(); if it is not saved and the claim
+    ``holds_mark``, call forget_submission(), so that sending it again saves it.
 
     While an identical submission is still being saved, wait for it: if it is saved, this is
-    its repeat; if it fails, this one becomes the first and is saved in its place. If it takes
-    longer than DUPLICATE_PENDING_WAIT, this one is saved as well: two rows are better than
-    none. Without the cache every submission is taken: losing one is worse than a duplicate.
+    its repeat; if it fails, this one takes its place. If it takes longer than
+    DUPLICATE_PENDING_WAIT, this one is saved as well, without the mark: two rows are better
+    than none. Without the cache every submission is taken: losing one is worse than a
+    duplicate.
     """
     key = _submission_key(form, slug, data)
     deadline = time.monotonic() + settings.DUPLICATE_PENDING_WAIT
     try:
         while True:
             if cache.add(key, _PENDING + outcome, timeout=settings.DUPLICATE_PENDING_TIMEOUT):
-                return None
+                return Claim(holds_mark=True)
             state = cache.get(key)
             if state is not None and not state.startswith(_PENDING):
-                return state  # saved, with this outcome
+                return Claim(repeat_of=state)
             if time.monotonic() >= deadline:
                 logger.warning("An identical submission is still being saved; saving this too")
-                return None
+                return Claim()
             if state is not None:
-                time.sleep(0.05)  # still being saved; if the key is gone, take it at once
+                time.sleep(_POLL_SECONDS)  # still being saved; if the key is gone, take it now
     except Exception:
-        return None
+        return Claim()
 
 
 def submission_saved(*, form: str, slug: str, data: dict, outcome: str) -> None:
@@ -94,10 +107,13 @@ def submission_saved(*, form: str, slug: str, data: dict, outcome: str) -> None:
         logger.warning("Could not record a saved submission for the double-click guard")
 
 
-def forget_submission(*, form: str, slug: str, data: dict) -> None:
+def forget_submission(claim: Claim, *, form: str, slug: str, data: dict) -> None:
     """Undo first_submission() for a submission that was not saved, so sending it again
-    (or the identical post waiting on it) saves it. Without the cache nothing was
+    (or the identical post waiting on it) saves it. Only the post holding the mark does:
+    another's would clear a mark that is not its own. Without the cache nothing was
     remembered, so there is nothing to undo."""
+    if not claim.holds_mark:
+        return
     try:
         cache.delete(_submission_key(form, slug, data))
     except Exception:

@@ -82,14 +82,14 @@ def _accept(
         return _redirect_with_outcome(sent_view, sheet, Urgency.NONE)
     ticked, cancer = data.get("symptoms", []), data.get("cancer_history")
     outcome = services.self_check_fields(sheet, ticked, cancer)["urgency"]
-    earlier = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
-    if earlier is not None:  # a double click or a refreshed POST: same answer, no new row
-        return _redirect_with_outcome(sent_view, sheet, earlier)
+    claim = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
+    if claim.repeat_of is not None:  # a double click or a refreshed POST: same answer, no row
+        return _redirect_with_outcome(sent_view, sheet, claim.repeat_of)
     wait = limit_reached(request, form=form_name)
     if wait is not None:
         # Not taken, so not remembered as taken; the form comes back as typed, with when to
         # send it again (and, above it, what to do now about any signs ticked).
-        forget_submission(form=form_name, slug=slug, data=data)
+        forget_submission(claim, form=form_name, slug=slug, data=data)
         form.add_error(None, _limit_message(wait))
         response = _show_errors(request, sheet, form_name, form, status=429)
         if wait > 0:
@@ -100,7 +100,7 @@ def _accept(
     except BaseException:
         # Not saved (the database went away, say): the person will see the error page and
         # send it again, and that must be saved, not confirmed as a repeat of this one.
-        forget_submission(form=form_name, slug=slug, data=data)
+        forget_submission(claim, form=form_name, slug=slug, data=data)
         raise
     submission_saved(form=form_name, slug=slug, data=data, outcome=record.urgency)
     return _redirect_with_outcome(sent_view, sheet, record.urgency)

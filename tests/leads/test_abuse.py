@@ -12,6 +12,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
+from leads import guards
 from leads.models import ConsultationRequest, ReportRequest
 from reports import services as report_services
 
@@ -197,6 +198,22 @@ def test_sending_again_after_a_failed_save_saves_it(
 
     assert again.status_code == 302
     assert model.objects.count() == 1
+
+
+def test_a_post_saved_without_the_mark_cannot_clear_the_first_posts_mark(settings):
+    """After DUPLICATE_PENDING_WAIT a repeat is saved too, without the mark; if its save then
+    fails, the first post, still being saved, keeps its mark, so a third post still waits."""
+    settings.DUPLICATE_PENDING_WAIT = 0
+    submission = {"form": "report", "slug": "spinal-metastases", "data": {"name": "Ada"}}
+
+    first = guards.first_submission(**submission, outcome="none")
+    second = guards.first_submission(**submission, outcome="none")
+    guards.forget_submission(second, **submission)  # the second's save failed
+    third = guards.first_submission(**submission, outcome="none")
+
+    assert (first.holds_mark, second.holds_mark, third.holds_mark) == (True, False, False)
+    guards.forget_submission(first, **submission)  # the first's save failed too
+    assert guards.first_submission(**submission, outcome="none").holds_mark
 
 
 def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
