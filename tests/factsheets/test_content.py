@@ -155,7 +155,7 @@ def test_the_mscc_sheet_has_every_emergency_sign_the_seed_gives_people_with_canc
         if flag["level"] == "emergency"
     )
 
-    for sign in ("legs", "bladder or bowels", "saddle area", "suddenly got worse"):
+    for sign in ("numbness or weakness", "bladder or bowels", "saddle area", "suddenly got worse"):
         assert sign in emergency
 
 
