@@ -3,20 +3,28 @@
 import time
 
 
-def sessions_waiting_on_a_lock(watcher, count: int = 1) -> list[int]:
-    """The process ids of the database sessions stuck behind a lock, once there are ``count``
-    of them (``watcher`` is a raw connection in autocommit)."""
+def sessions_waiting_on_a_lock(watcher, count: int = 1, *, query_like: str = "%") -> list[int]:
+    """The process ids of the database sessions stuck behind a lock whose statement matches
+    ``query_like``, once there are ``count`` of them (``watcher``: a raw autocommit
+    connection). The pattern keeps out any other session that happens to wait meanwhile,
+    such as a Celery worker left running by another test."""
     deadline = time.monotonic() + 30
     with watcher.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY pid"
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE %s ORDER BY pid",
+                [query_like],
             )
             if len(pids := [row[0] for row in cursor.fetchall()]) >= count:
                 return pids
             time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} sessions reached the lock")
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        waiting = [row[0] for row in cursor.fetchall()]
+    raise AssertionError(f"fewer than {count} sessions matching {query_like!r}: {waiting}")
 
 
 def raw_connections(connection, count: int) -> list:

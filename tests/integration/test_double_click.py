@@ -16,6 +16,7 @@ from tests.integration.test_delivery import wait_for_status
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REPORT_URL = "/factsheets/spinal-metastases/report/"
+INSERT = 'INSERT INTO "leads_reportrequest"%'  # a post saving its row, and nothing else
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
     pool = ThreadPoolExecutor(max_workers=2)
     try:
         first = pool.submit(post)
-        [first_session] = sessions_waiting_on_a_lock(watcher)
+        [first_session] = sessions_waiting_on_a_lock(watcher, query_like=INSERT)
         second = pool.submit(post)
 
         done, _ = futures_wait([second], timeout=1)
@@ -57,7 +58,7 @@ def test_a_double_click_waits_for_the_first_save_and_never_confirms_a_lost_one(
                 cursor.execute("SELECT pg_terminate_backend(%s)", [first_session])
             first.result(timeout=30)
         elif first_save == "takes too long":
-            sessions_waiting_on_a_lock(watcher, count=2)  # the second is saving too
+            sessions_waiting_on_a_lock(watcher, count=2, query_like=INSERT)  # both saving
         locker.rollback()  # the table is free again: what is waiting goes through
         assert (first.result(timeout=30).status_code, second.result(timeout=30).status_code) == (
             statuses
