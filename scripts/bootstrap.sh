@@ -34,12 +34,12 @@ if ((${#missing[@]})); then
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
     $SUDO chmod +x "$policy"
-    added_policy=1
+    trap '$SUDO rm -f "$policy"' EXIT  # even if the install fails or is interrupted
   fi
-  status=0
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
-  if [[ -n ${added_policy:-} ]]; then $SUDO rm -f "$policy"; fi
-  ((status == 0)) || exit "$status"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ " ${missing[*]} " == *" nginx "* && -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --quiet nginx  # nor at the next boot
+  fi
 fi
 
 # --- Python >= 3.12 ---------------------------------------------------------------------------
