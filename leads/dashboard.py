@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .charts import GREY, PALETTE, BarChart, Series, number
-from .models import CloseReason, ConsultationRequest, ConsultationStatus, ReportRequest
+from .models import (
+    CloseReason,
+    ConsultationRequest,
+    ConsultationStatus,
+    ReportRequest,
+    ReportStatus,
+)
 from .working_time import working_hours_between
 
 WEEK_CHOICES = [4, 12, 26, 52]
@@ -81,9 +87,10 @@ def build(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> Dashboa
         )
     )
     reports = list(
-        ReportRequest.objects.filter(created_at__gte=period.since).values_list(
-            "created_at", "status"
-        )
+        ReportRequest.objects.filter(created_at__gte=period.since)
+        # Erased before it was sent: not a delivery that failed, and nothing to resend.
+        .exclude(status=ReportStatus.FAILED, erased_at__isnull=False)
+        .values_list("created_at", "status")
     )
     open_requests = list(ConsultationRequest.objects.open().values_list("created_at", "status"))
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import services
@@ -40,6 +41,14 @@ class ConsultationRequestForm(forms.ModelForm):
         for field in self._meta.model._meta.fields:
             if field.name in self.fields:
                 self.fields[field.name].show_hidden_initial = True
+        assignee = self.fields.get("assigned_to")
+        if assignee is not None and self.instance.assigned_to_id:
+            # Whoever has the request now stays on the list even if since deactivated:
+            # otherwise the page cannot show them, and any save would unassign it.
+            staff = assignee.queryset
+            assignee.queryset = staff.model.objects.filter(
+                Q(pk__in=staff) | Q(pk=self.instance.assigned_to_id)
+            ).order_by(*staff.query.order_by)
         current = self.instance.status or ConsultationStatus.NEW
         self.fields["new_status"].choices = [
             ("", f"Keep as {ConsultationStatus(current).label.lower()}")

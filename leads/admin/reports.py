@@ -68,8 +68,8 @@ class ReportRequestAdmin(PrivacyActionsMixin, ReadOnlyHistoryMixin, SimpleHistor
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         """Nothing on a report request is for staff to edit: the worker owns its delivery
         fields (a save from here would write back the status it read, and could send the
-        report twice), and erasure has its own action. Resend and erase are actions with
-        their own permissions, which work from the read-only page."""
+        report twice), and erasure has its own action. Resend (here or on the list) and
+        erasure by person (on the list) are actions with their own permissions."""
         return False
 
     def has_resend_permission(self, request: HttpRequest) -> bool:

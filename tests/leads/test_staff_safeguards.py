@@ -1,14 +1,16 @@
 """What staff can do in admin must never lose a patient's data, bring erased data back, or
 keep personal data where erasure cannot reach it."""
 
+import importlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from leads import privacy, services
+from leads import dashboard, privacy, services
 from leads.models import ConsultationRequest, ExportLog, PrivacyLog
 from reports import services as report_services
 from tests.db_locks import raw_connections, sessions_waiting_on_a_lock
@@ -18,6 +20,7 @@ from tests.html_forms import form_data
 CONSULTATIONS = reverse("admin:leads_consultationrequest_changelist")
 REPORTS = reverse("admin:leads_reportrequest_changelist")
 EXPORT = reverse("admin:leads_consultationrequest_export")
+LOCKING = 'SELECT "leads_consultationrequest".%'  # reads of the request (the erasure's, the save's)
 
 
 def change_url(row) -> str:
@@ -111,6 +114,16 @@ def test_a_send_that_failed_while_the_erasure_waited_leaves_no_address_behind(db
     assert "pat@example.com" not in report.last_error
 
 
+def test_a_report_erased_before_it_was_sent_is_not_counted_as_a_failed_delivery(db):
+    ReportRequestFactory(email="pat@example.com")
+    ReportRequestFactory(email="other@example.com", status="failed")
+    privacy.erase_everything_for("pat@example.com", by=None)
+
+    stats = {stat.label: stat.value for stat in dashboard.build().stats}
+
+    assert stats["Report emails failed"] == "1"
+
+
 # --- erasing one request is audited ---------------------------------------------------------
 
 
@@ -152,6 +165,20 @@ def test_the_export_log_keeps_that_there_was_a_search_but_not_what_was_searched(
         .content.decode()
         .lower()
     )
+
+
+def test_export_logs_made_before_keep_only_that_there_was_a_search(triage_user):
+    older = ExportLog.objects.create(
+        exported_by=triage_user, row_count=1, filters="status=open&q=Jane+Smith"
+    )
+    plain = ExportLog.objects.create(exported_by=triage_user, row_count=2, filters="selected rows")
+    migration = importlib.import_module("leads.migrations.0007_export_log_without_search_terms")
+
+    migration.forget_search_terms(django_apps, None)
+
+    older.refresh_from_db()
+    plain.refresh_from_db()
+    assert (older.filters, plain.filters) == ("status=open and a search", "selected rows")
 
 
 # --- two members of staff on one request ------------------------------------------------------
@@ -197,6 +224,20 @@ def test_a_colleagues_edit_to_another_field_is_kept_in_the_history_copy(triage_c
     assert (latest.phone, latest.best_time) == ("+447911123402", "After 5pm")
 
 
+def test_a_request_stays_with_a_colleague_who_has_since_left(triage_client):
+    sam = UserFactory(first_name="Sam", last_name="Leaver")
+    consultation = ConsultationRequestFactory(assigned_to=sam)
+    sam.is_active = False
+    sam.save()
+
+    page = page_form(triage_client, consultation)
+    response = triage_client.post(change_url(consultation), page | {"notes-0-text": "Called."})
+
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.assigned_to == sam
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_save_that_arrives_while_the_request_is_erased_does_not_bring_the_details_back():
     """The erasure holds the row; the page was read before it committed. The save must see
@@ -228,9 +269,9 @@ def test_a_save_that_arrives_while_the_request_is_erased_does_not_bring_the_deta
     pool = ThreadPoolExecutor(max_workers=2)
     try:
         erasing = pool.submit(erase)
-        sessions_waiting_on_a_lock(watcher, count=1)
+        sessions_waiting_on_a_lock(watcher, count=1, query_like=LOCKING)
         saving = pool.submit(save)
-        sessions_waiting_on_a_lock(watcher, count=2)  # the save read the row, then waited
+        sessions_waiting_on_a_lock(watcher, count=2, query_like=LOCKING)  # the save read the row
         locker.rollback()
         assert erasing.result(timeout=30) is not None
         response = saving.result(timeout=30)
