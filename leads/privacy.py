@@ -145,15 +145,9 @@ def erase_consultation(
     locked = ConsultationRequest.objects.select_for_update().get(pk=consultation.pk)
     if locked.erased_at:
         return None
-    subject = subject_ref(locked.email) if locked.email else ""  # before the address goes
+    email = locked.email  # before it goes
     erase_consultation_request(request=locked, by=by, reason=reason)
-    return PrivacyLog.objects.create(
-        action=PrivacyAction.ERASURE,
-        by=by,
-        subject=subject,
-        consultation_requests=1,
-        note=reason[:200],
-    )
+    return _erasure_logged(email, by=by, reason=reason, consultations=1)
 
 
 @transaction.atomic
@@ -166,12 +160,25 @@ def erase_everything_for(
         erase_report_request(request=report, by=by, reason=reason)
     for consultation in consultations:
         erase_consultation_request(request=consultation, by=by, reason=reason)
+    return _erasure_logged(
+        email, by=by, reason=reason, reports=len(reports), consultations=len(consultations)
+    )
+
+
+def _erasure_logged(
+    email: str,
+    *,
+    by: AbstractBaseUser | None,
+    reason: str,
+    reports: int = 0,
+    consultations: int = 0,
+) -> PrivacyLog:
     return PrivacyLog.objects.create(
         action=PrivacyAction.ERASURE,
         by=by,
-        subject=subject_ref(email),
-        report_requests=len(reports),
-        consultation_requests=len(consultations),
+        subject=subject_ref(email) if email else "",
+        report_requests=reports,
+        consultation_requests=consultations,
         note=reason[:200],
     )
 

@@ -407,9 +407,9 @@ class ConsultationRequestAdmin(
             if name not in ("new_status", "closing_reason", "assigned_to")
         ]
         if edited:
-            # Onto the row as it is now (locked by the form's check), so the history copy
+            # Onto the row as it is now (the form read and locked it), so the history copy
             # shows a colleague's edits made meanwhile too, not this page's old values.
-            current = ConsultationRequest.objects.select_for_update().get(pk=obj.pk)
+            current = form.current
             for name in edited:
                 setattr(current, name, getattr(obj, name))
             labels = ", ".join(str(obj._meta.get_field(name).verbose_name) for name in edited)

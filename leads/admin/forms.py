@@ -59,25 +59,22 @@ class ConsultationRequestForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.instance.pk and self._erased_meanwhile():
-            raise forms.ValidationError(
-                "This request's personal details were erased after you opened it, so nothing "
-                "you entered was saved."
-            )
+        if self.instance.pk:
+            # The row as it is now, read by id alone so the read waits for an erasure in
+            # flight, and locked until the save is done (admin saves in one transaction): an
+            # erasure cannot land between this check and the write and be written over.
+            self.current = type(self.instance).objects.select_for_update().get(pk=self.instance.pk)
+            if self.current.erased_at:
+                raise forms.ValidationError(
+                    "This request's personal details were erased after you opened it, so "
+                    "nothing you entered was saved."
+                )
         new_status, reason = cleaned.get("new_status"), cleaned.get("closing_reason")
         if new_status == ConsultationStatus.CLOSED and not reason:
             self.add_error("closing_reason", "Choose why the request is being closed.")
         if reason and new_status != ConsultationStatus.CLOSED:
             self.add_error("closing_reason", "A close reason goes with “Move to: Closed”.")
         return cleaned
-
-    def _erased_meanwhile(self) -> bool:
-        """Locks the row until the save is done (admin saves in one transaction), so an
-        erasure cannot land between this check and the write and be written back over."""
-        # Lock by id alone, then read: with the test in the WHERE, PostgreSQL would judge it
-        # on the row as it was before the erasure, skip the row and not wait for the lock.
-        row = type(self.instance).objects.select_for_update().filter(pk=self.instance.pk)
-        return row.values_list("erased_at", flat=True).first() is not None
 
 
 class ContactAttemptForm(forms.ModelForm):
