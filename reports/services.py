@@ -247,18 +247,32 @@ def deliver_report(*, request_id: int) -> bool:
     return True
 
 
-def record_delivery_failure(*, request_id: int, error: str, final: bool) -> None:
-    """Count a failed attempt; ``final`` marks it failed so staff see it and can resend.
+def record_delivery_failure(*, request_id: int, error: str, final: bool) -> bool:
+    """Count a failed attempt; a ``final`` one, or the REPORT_MAX_ATTEMPTS-th counted on the
+    row, marks it failed so staff see it and can resend. Returns True when no further attempt
+    should be made: failed now, or nothing left to send.
+
+    The count is the row's, not the task's: a task chain started again by the requeue sweep
+    (after a worker was lost, say) starts its own retry count at 0, and would otherwise retry
+    a row that has already had all its attempts.
 
     Not on a row erased meanwhile (the erasure waited for the failed send to let go of the
     row): the error can quote the address that was just erased."""
-    unsent = ReportRequest.objects.filter(pk=request_id, erased_at__isnull=True)
-    unsent.exclude(status=ReportStatus.SENT).update(
-        attempts=F("attempts") + 1,
-        last_error=error[:2000],
-        status=ReportStatus.FAILED if final else ReportStatus.QUEUED,
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        unsent = ReportRequest.objects.filter(pk=request_id, erased_at__isnull=True).exclude(
+            status=ReportStatus.SENT
+        )
+        attempts = unsent.select_for_update().values_list("attempts", flat=True).first()
+        if attempts is None:
+            return True  # sent, erased or deleted meanwhile: nothing to try again
+        final = final or attempts + 1 >= settings.REPORT_MAX_ATTEMPTS
+        unsent.update(
+            attempts=attempts + 1,
+            last_error=error[:2000],
+            status=ReportStatus.FAILED if final else ReportStatus.QUEUED,
+            updated_at=timezone.now(),
+        )
+    return final
 
 
 def claim_stale_queued(*, limit: int = 500) -> list[int]:

@@ -47,16 +47,21 @@ class ReportTask(Task):
             logger.warning("Report request %s stopped at the hard time limit", args[0])
 
 
-@shared_task(bind=True, base=ReportTask, name="reports.send_report")
+# No max_retries: how many attempts a report gets is counted on its row (REPORT_MAX_ATTEMPTS,
+# in record_delivery_failure). Celery's own limit (3 by default) would end the chain on a
+# retry we asked for, raising the delivery error (whose text can quote the address) into the
+# log and leaving the row queued for the sweep to start again, for ever.
+@shared_task(bind=True, base=ReportTask, name="reports.send_report", max_retries=None)
 def send_report(self, request_id: int) -> None:
     try:
         services.deliver_report(request_id=request_id)
     except ReportRequest.DoesNotExist:
         logger.info("Report request %s no longer exists; nothing to send", request_id)
     except (Exception, SoftTimeLimitExceeded) as exc:
-        final = not _is_retryable(exc) or self.request.retries + 1 >= settings.REPORT_MAX_ATTEMPTS
-        services.record_delivery_failure(
-            request_id=request_id, error=f"{type(exc).__name__}: {exc}", final=final
+        final = services.record_delivery_failure(
+            request_id=request_id,
+            error=f"{type(exc).__name__}: {exc}",
+            final=not _is_retryable(exc),
         )
         # Only the id and the kind of error: no patient details in logs.
         logger.warning(

@@ -222,6 +222,29 @@ def test_smtp_away_retries_then_fails_with_the_reason_and_a_resend_sends_once(
     wait_until(lambda: status_of(request.pk).status == "sent", "the resend to be sent")
 
 
+def test_a_mailbox_refusing_for_a_while_gets_every_attempt_then_fails_with_no_address_logged(
+    broker, spawn, smtp, sheet, tmp_path
+):
+    """A recipient's server answering "try later" (a full mailbox, greylisting) on every try:
+    the report gets its REPORT_MAX_ATTEMPTS (5 by default) and is then failed for staff to
+    see. Celery's own retry limit (3) used to end the chain first: the row stayed queued for
+    the sweep to start again for ever, and the error, with the address, went into the log."""
+    smtp.refuse_rcpt_with = "452 4.2.2 Mailbox full"
+    request = make_request(sheet, email="full-mailbox@example.com")
+    spawn("worker")  # REPORT_MAX_ATTEMPTS as shipped; retries 0.2 s apart, doubling
+    enqueue(broker, request.pk)
+
+    wait_until(lambda: status_of(request.pk).status == "failed", "the report to fail", 60)
+    failed = status_of(request.pk)
+    assert failed.attempts == 5
+    assert smtp.refused == 5
+    assert "452" in failed.last_error
+    log = (tmp_path / "worker-0.log").read_text()
+    assert "giving up" in log
+    assert "full-mailbox@example.com" not in log
+    assert "raised unexpected" not in log
+
+
 class _enqueue_via:
     """Point this process's Celery app at the private broker for a moment. Celery reads the
     CELERY_BROKER_URL environment variable before its own configuration, so that is what

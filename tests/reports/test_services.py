@@ -79,13 +79,32 @@ def test_deliver_report_twice_sends_once(report, mailoutbox):
 
 
 def test_record_delivery_failure_counts_attempts_and_marks_final_failure(report):
-    services.record_delivery_failure(request_id=report.pk, error="SMTP 451", final=False)
+    assert not services.record_delivery_failure(request_id=report.pk, error="SMTP 451", final=False)
     report.refresh_from_db()
     assert (report.status, report.attempts, report.last_error) == ("queued", 1, "SMTP 451")
 
     services.record_delivery_failure(request_id=report.pk, error="SMTP 451 again", final=True)
     report.refresh_from_db()
     assert (report.status, report.attempts) == ("failed", 2)
+
+
+def test_a_failure_after_the_last_attempt_counted_on_the_row_is_final(report, settings):
+    """A chain the requeue sweep started again counts its retries from 0; the row's count is
+    what stops it."""
+    settings.REPORT_MAX_ATTEMPTS = 5
+    type(report).objects.filter(pk=report.pk).update(attempts=4)
+
+    assert services.record_delivery_failure(request_id=report.pk, error="451", final=False)
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == ("failed", 5)
+
+
+def test_a_failure_on_a_report_sent_meanwhile_changes_nothing_and_asks_for_no_retry(report):
+    type(report).objects.filter(pk=report.pk).update(status="sent")
+
+    assert services.record_delivery_failure(request_id=report.pk, error="451", final=False)
+    report.refresh_from_db()
+    assert (report.status, report.attempts, report.last_error) == ("sent", 0, "")
 
 
 @pytest.mark.parametrize(
