@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from .models import ActionLevel
 
-RULES_VERSION = "self-check-2026-11-1"
+# -1: first wording. -2: the urgent advice defers to whom the sheet names for each sign (a
+# hospital or cancer team for some); the emergency advice no longer says "show them this
+# list" on pages that show none; the emergency timeframe no longer speaks of our email.
+RULES_VERSION = "self-check-2026-11-2"
 
 NONE = "none"
 
@@ -34,19 +37,23 @@ OUTCOMES = {
     ActionLevel.EMERGENCY: Outcome(
         level=ActionLevel.EMERGENCY,
         headline="Call 999 or go to A&E now",
-        timeframe="Now. Do not wait for our email or for a call back.",
+        timeframe="Now. Do not wait.",
         advice=(
             "You ticked a warning sign that needs emergency care. Call 999 or go to your "
-            "nearest A&E now, and show them this list."
+            "nearest A&E now."
         ),
     ),
     ActionLevel.URGENT: Outcome(
         level=ActionLevel.URGENT,
         headline="Get medical advice today",
         timeframe="Today.",
+        # Each urgent sign on a sheet says whom to contact: for some it is the person's
+        # hospital, cancer or healthcare team, not their GP. The advice defers to that.
         advice=(
-            "You ticked a warning sign that needs checking today. Contact your GP surgery "
-            "and ask for an urgent appointment, or call NHS 111."
+            "You ticked a warning sign that needs checking today. Do what the fact sheet "
+            "says for that sign: if it says to contact your hospital, cancer or healthcare "
+            "team, contact them; otherwise ask your GP surgery for an urgent appointment, "
+            "or call NHS 111."
         ),
     ),
     ActionLevel.SOON: Outcome(

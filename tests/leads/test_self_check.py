@@ -130,7 +130,7 @@ def test_pdf_summary_lists_ticked_and_unticked_signs_and_the_outcome(
     second = " ".join(reader.pages[1].extract_text().split()) if len(reader.pages) > 1 else ""
     summary = first + " " + second
 
-    assert "Your assessment summary" in first
+    assert "Your self-check summary" in first
     assert "Get medical advice today" in first
     assert "You told us you have" in first
     assert " ".join(ticked.symptom.split()) in summary
@@ -263,3 +263,60 @@ def test_the_confirmation_url_does_not_show_the_outcome(client, spinal_metastase
     assert "Call 999 or go to A&amp;E now" in page
     tampered = first[:-3] + ("aaa" if not first.endswith("aaa") else "bbb")
     assert "Call 999 or go to A&amp;E now" not in client.get(tampered).content.decode()
+
+
+def test_urgent_advice_sends_a_myeloma_patient_to_the_team_their_sheet_names(
+    client, shipped_sheets, valid_report
+):
+    """The myeloma sheet says "contact your hospital team straight away" for signs of
+    infection; the same-day card and the outcome must not send them to their GP instead."""
+    sheet = shipped_sheets["multiple-myeloma"]
+    infection = sheet.red_flags.get(level="urgent", text__contains="signs of infection")
+    page = client.get(sheet.get_absolute_url()).content.decode()
+    assert "Get urgent medical advice today if:" in page
+    assert "(your GP or NHS 111) if:" not in page
+
+    html = client.post(
+        f"/factsheets/{sheet.slug}/report/",
+        valid_report | {"report-symptoms": [infection.pk]},
+        follow=True,
+    ).content.decode()
+
+    panel = html[html.index('id="outcome-heading"') : html.index("Your report is on its way")]
+    assert "hospital, cancer or healthcare team, contact them" in panel
+    assert "otherwise ask your GP surgery for an urgent appointment, or call NHS 111" in panel
+    report = ReportRequest.objects.get()
+    first = " ".join(
+        PdfReader(io.BytesIO(render_report_pdf(report))).pages[0].extract_text().split()
+    )
+    assert "hospital, cancer or healthcare team, contact them" in first
+
+
+def test_the_999_advice_on_the_page_points_to_no_list_the_page_does_not_show(
+    client, spinal_metastases
+):
+    data = {
+        "report-name": "Ada",
+        "report-email": "ada@example.com",
+        "report-consent": "on",
+        "report-symptoms": [flag_id(spinal_metastases, "emergency")],
+    }
+
+    html = client.post(REPORT_URL, data, follow=True).content.decode()
+
+    assert "Call 999 or go to your nearest A&amp;E now." in html
+    assert "show them this list" not in html
+
+
+def test_a_report_with_nothing_ticked_gives_no_when_line_and_speaks_of_a_self_check(
+    client, spinal_metastases, valid_report
+):
+    client.post(REPORT_URL, valid_report)
+    report = ReportRequest.objects.get()
+
+    first = PdfReader(io.BytesIO(render_report_pdf(report))).pages[0].extract_text()
+
+    assert "Your self-check summary" in first
+    assert "assessment" not in first.lower()
+    assert "When:" not in first
+    assert "You did not tick any warning signs" in " ".join(first.split())

@@ -25,7 +25,7 @@ def test_render_report_pdf_opens_with_the_patients_own_page(report):
     whole = "\n".join(page.extract_text() for page in reader.pages)
 
     assert "Prepared for Siobhán Nguyễn" in first_page
-    assert "Your assessment summary" in first_page
+    assert "Your self-check summary" in first_page
     assert "Spinal\nmetastases" in first_page or "Spinal metastases" in first_page
     assert "call 999" in first_page
     assert f"Page 1 of {len(reader.pages)}" in first_page
@@ -33,7 +33,7 @@ def test_render_report_pdf_opens_with_the_patients_own_page(report):
     assert "Prostate cancer" in whole
     assert "not medical advice" in whole.lower()
     assert reader.metadata.title == (
-        "Spinal metastases: fact sheet and assessment summary for Siobhán Nguyễn"
+        "Spinal metastases: fact sheet and self-check summary for Siobhán Nguyễn"
     )
 
 
