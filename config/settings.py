@@ -11,10 +11,11 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# After .env is read: set there, it must move the database, beat's schedule and the emails.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -298,7 +299,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # Adds "preload" to the header; submitting the domain to the browsers' list stays a choice.
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # a larger form body gets the 400 page, not a 500
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# Django's default. A fact sheet's change page in admin sends one field per column of every red
+# flag, section, table, link and source: 230-330 for the longer shipped sheets, more as staff
+# add rows (at 200, five of the seven could not be saved). The body-size limit above is what
+# bounds a public form post.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)  # a working day
 CSRF_COOKIE_HTTPONLY = True

@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,30 @@ def test_env_example_matches_the_shipped_units_and_nginx_config():
     proxy = (ROOT / "deploy" / "nginx" / "spinal-clinic-proxy.conf").read_text()
     assert env["RATELIMIT_IP_META_KEY"] == "HTTP_X_REAL_IP"
     assert "proxy_set_header X-Real-IP $remote_addr;" in proxy
+
+
+def test_var_dir_set_in_the_env_file_moves_everything_kept_on_disk(tmp_path):
+    """The README says every setting can come from .env. VAR_DIR used to be read before the
+    file was, so beat's schedule, the emails and the SQLite database stayed in the app's own
+    folder (read-only under the systemd units)."""
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "config", app / "config")
+    var = tmp_path / "elsewhere"
+    (app / ".env").write_text(f"VAR_DIR={var}\nDEBUG=true\n")
+    clean = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "VAR_DIR")}
+    code = (
+        "import config.settings as s; print(s.VAR_DIR); print(s.CELERY_BEAT_SCHEDULE_FILENAME);"
+        " print(s.EMAIL_FILE_DIR); print(s.DATABASES['default']['NAME'])"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=app,
+        env=clean | {"PYTHONPATH": f"{app}:{ROOT}"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    for line in done.stdout.split():
+        assert Path(line).is_relative_to(var), line
