@@ -37,9 +37,11 @@ class SMTPCollector:
         self.refused = 0
         self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient (a slow server)
         self.refuse_rcpt_with: str | None = None  # e.g. greylisting: "450 4.7.1 ..."
+        self.recipients_offered = 0  # RCPT commands seen: a send is under way
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        self.recipients_offered += 1
         if self.rcpt_delay:
             await asyncio.sleep(self.rcpt_delay)
         if self.refuse_rcpt_with:
@@ -62,6 +64,7 @@ class SMTPCollector:
         self.refuse_with = None
         self.refuse_rcpt_with = None
         self.refused = 0
+        self.recipients_offered = 0
         self.rcpt_delay = 0.0
 
     def wait_for(self, count: int, *, timeout: float = 30.0, settle: float = 1.5) -> list:

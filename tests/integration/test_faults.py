@@ -294,6 +294,28 @@ def test_a_worker_killed_mid_task_is_redelivered_and_sends_once(broker, spawn, s
     assert status_of(request.pk).status == "sent"
 
 
+def test_stopping_the_worker_as_its_unit_does_lets_the_report_in_hand_finish_once(
+    broker, spawn, smtp, sheet
+):
+    """systemd stops the worker unit with SIGTERM to the main process only (KillMode=mixed),
+    and Celery's warm shutdown lets the child finish the report it is sending. With the
+    default KillMode every child got SIGTERM too and died mid-send, and a report killed after
+    the SMTP server took it but before its row was marked sent went out twice."""
+    unit = (ROOT / "deploy" / "systemd" / "spinal-clinic-worker.service").read_text()
+    assert "KillMode=mixed" in unit.splitlines()
+    request = make_request(sheet)
+    smtp.rcpt_delay = 3.0  # the stop comes while the report is being sent
+    worker = spawn("worker", _pool=["--pool=prefork", "--concurrency=1"])
+    enqueue(broker, request.pk)
+    wait_until(lambda: smtp.recipients_offered > 0, "the report to be on its way")
+
+    worker.send_signal(signal.SIGTERM)  # what KillMode=mixed sends, to the main process only
+
+    assert worker.wait(timeout=60) == 0
+    assert len(smtp.wait_for(1, settle=1)) == 1
+    assert status_of(request.pk).status == "sent"
+
+
 def test_the_same_task_on_two_workers_at_once_sends_one_email(broker, spawn, smtp, sheet):
     request = make_request(sheet)
     spawn("worker")
