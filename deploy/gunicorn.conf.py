@@ -25,6 +25,9 @@ graceful_timeout = 20
 max_requests = 100_000
 max_requests_jitter = 10_000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# The path without its query string, and no referrer: searches (/search/?q=, and staff's by
+# name or phone in admin) must not land in a log beside the visitor's address.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s "%(a)s" %(M)sms'
 errorlog = "-"
 loglevel = "warning"
 forwarded_allow_ips = "127.0.0.1"
