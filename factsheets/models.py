@@ -80,6 +80,24 @@ class FactSheet(models.Model):
         default=1, help_text="Raised on every save, so each emailed report names what it used."
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # What load_factsheets last loaded (factsheets/services.py), so an upgrade can tell a sheet
+    # whose shipped file has changed since, and whether staff have edited it meanwhile.
+    shipped_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="SHA-256 of the shipped JSON file the sheet was last loaded from (or reviewed "
+        "against with load_factsheets --keep); empty when not known.",
+    )
+    loaded_content_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Fingerprint of the sheet's content as load_factsheets last wrote it, to tell "
+        "whether staff have edited it since; empty when not known.",
+    )
 
     objects = FactSheetQuerySet.as_manager()
 
