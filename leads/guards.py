@@ -1,6 +1,6 @@
 """Abuse limits on the patient forms: rate limits, and one request per double click."""
 
-import hashlib
+import contextlib
 import json
 import logging
 import time
@@ -9,14 +9,25 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
 
 def _email_key(group: str, request: HttpRequest) -> str:
-    email = request.POST.get("report-email") or request.POST.get("consultation-email") or ""
-    return email.strip().lower()
+    """The address this form's own email field names, in one form per mailbox: lower case,
+    no "+tag" and the domain in its ASCII form, so "Ada+1@Example.com" and "ada@example.com"
+    share one allowance. Only the posted form's field counts: another form's field added to
+    the post must not move it onto a fresh allowance."""
+    form = group.split(".")[1]  # "leads.<form>.email"
+    email = request.POST.get(f"{form}-email", "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    with contextlib.suppress(UnicodeError):  # not a valid domain: the form refuses it anyway
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def limit_reached(request: HttpRequest, *, form: str) -> int | None:
@@ -34,23 +45,40 @@ def limit_reached(request: HttpRequest, *, form: str) -> int | None:
         return None
 
 
-def _limit_reached(request: HttpRequest, *, form: str) -> int | None:
+def over_limit(request: HttpRequest, *, form: str) -> int | None:
+    """Whether this post would be over a limit, without counting it: for a repeat, which is
+    not saved, but must get the answer anything else from this sender would get."""
+    try:
+        return _limit_reached(request, form=form, increment=False)
+    except Exception:
+        logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
+        return None
+
+
+def _limit_reached(request: HttpRequest, *, form: str, increment: bool = True) -> int | None:
     group = f"leads.{form}"
     limits = [(group + ".ip", "ip", settings.FORM_RATE_PER_IP)]
-    if _email_key(group, request):
+    if _email_key(group + ".email", request):
         limits.append((group + ".email", _email_key, settings.FORM_RATE_PER_EMAIL))
     waits = []
     for name, key, rate in limits:
-        usage = get_usage(request, group=name, key=key, rate=rate, increment=True)
+        usage = get_usage(request, group=name, key=key, rate=rate, increment=increment)
+        if usage is not None and not increment:
+            # Not counted, but judged as if it were: over when one more would be over.
+            usage["should_limit"] = usage["count"] >= usage["limit"]
         if usage is not None and usage["should_limit"]:
             waits.append(max(usage["time_left"], 0))
     return max(waits) if waits else None
 
 
 def _submission_key(form: str, slug: str, data: dict) -> str:
+    """Keyed with the site's secret: a plain hash of a name, an email and the signs ticked
+    could be matched by anyone who guesses them and can read the cache."""
     payload = json.dumps([form, slug, data], sort_keys=True, default=str)
-    return "leads:submission:" + hashlib.sha256(payload.encode()).hexdigest()
+    return "leads:submission:" + salted_hmac(_SALT, payload, algorithm="sha256").hexdigest()
 
+
+_SALT = "leads.guards.submission"
 
 # What the guard holds while the first of two identical posts is being saved: the second
 # waits to learn whether it was, rather than confirming what may never be saved.

@@ -20,7 +20,13 @@ from factsheets.selectors import sheet_context
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
-from .guards import first_submission, forget_submission, limit_reached, submission_saved
+from .guards import (
+    first_submission,
+    forget_submission,
+    limit_reached,
+    over_limit,
+    submission_saved,
+)
 from .models import ConsultationRequest, ReportRequest, Urgency
 
 OUTCOME_SALT = "leads.outcome"
@@ -62,6 +68,14 @@ def _limit_message(wait_seconds: int) -> str:
     )
 
 
+def _over_limit(request: HttpRequest, sheet, form_name: str, form, wait: int) -> HttpResponse:
+    form.add_error(None, _limit_message(wait))
+    response = _show_errors(request, sheet, form_name, form, status=429)
+    if wait > 0:
+        response["Retry-After"] = str(wait)
+    return response
+
+
 def _accept(
     request: HttpRequest,
     slug: str,
@@ -84,17 +98,19 @@ def _accept(
     outcome = services.self_check_fields(sheet, ticked, cancer)["urgency"]
     claim = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
     if claim.repeat_of is not None:  # a double click or a refreshed POST: same answer, no row
-        return _redirect_with_outcome(sent_view, sheet, claim.repeat_of)
+        # Unless this sender is over the limits: otherwise "sent" here and "too many" for
+        # anything else would tell someone out of allowance which name, address and ticks
+        # another person has just sent.
+        wait = over_limit(request, form=form_name)
+        if wait is None:
+            return _redirect_with_outcome(sent_view, sheet, claim.repeat_of)
+        return _over_limit(request, sheet, form_name, form, wait)
     wait = limit_reached(request, form=form_name)
     if wait is not None:
         # Not taken, so not remembered as taken; the form comes back as typed, with when to
         # send it again (and, above it, what to do now about any signs ticked).
         forget_submission(claim, form=form_name, slug=slug, data=data)
-        form.add_error(None, _limit_message(wait))
-        response = _show_errors(request, sheet, form_name, form, status=429)
-        if wait > 0:
-            response["Retry-After"] = str(wait)
-        return response
+        return _over_limit(request, sheet, form_name, form, wait)
     try:
         record = create(sheet, data)
     except BaseException:

@@ -342,3 +342,63 @@ def test_markup_in_a_name_is_escaped_in_the_html_email(client, spinal_metastases
     html = mailoutbox[0].alternatives[0].content
     assert "<script>" not in html and "<b>Bold</b>" not in html
     assert "&lt;b&gt;Bold&lt;/b&gt;&lt;script&gt;x()&lt;/script&gt;" in html
+
+
+@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="2/m")
+def test_one_mailbox_written_differently_shares_one_allowance(spinal_metastases, valid_report):
+    """ "+tags", capitals and a domain's Unicode or ASCII form all reach the same inbox."""
+    addresses = ["ada@bücher.example", "Ada+1@BÜCHER.example", "ada+2@xn--bcher-kva.example"]
+
+    statuses = [
+        Client(REMOTE_ADDR=f"10.0.1.{i}")
+        .post(REPORT_URL, valid_report | {"report-email": email, "report-name": f"N {i}"})
+        .status_code
+        for i, email in enumerate(addresses)
+    ]
+
+    assert statuses == [302, 302, 429]
+
+
+@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="1/m")
+def test_another_forms_email_field_does_not_move_a_post_onto_a_fresh_allowance(
+    spinal_metastases, valid_consultation
+):
+    def post(ip: str, decoy: str):
+        data = valid_consultation | {"consultation-description": f"Pain {ip}"}
+        return Client(REMOTE_ADDR=ip).post(CONSULTATION_URL, data | {"report-email": decoy})
+
+    assert post("10.0.2.1", "decoy-1@example.com").status_code == 302
+    assert post("10.0.2.2", "decoy-2@example.com").status_code == 429
+    assert ConsultationRequest.objects.count() == 1
+
+
+def test_a_sender_over_the_limit_cannot_learn_what_someone_else_just_sent(
+    spinal_metastases, valid_report, settings
+):
+    """Someone out of allowance who posts another person's exact name, address and ticks gets
+    the same "too many" answer as for anything else, not the "sent" a repeat would get."""
+    flag = spinal_metastases.red_flags.filter(level="emergency").first()
+    victims = valid_report | {"report-symptoms": [flag.pk]}
+    assert Client(REMOTE_ADDR="10.0.3.1").post(REPORT_URL, victims).status_code == 302
+    settings.FORM_RATE_PER_IP = "1/h"
+    attacker = Client(REMOTE_ADDR="10.0.3.2")
+    assert attacker.post(REPORT_URL, valid_report | {"report-name": "Own"}).status_code == 302
+
+    guess = attacker.post(REPORT_URL, victims)
+    miss = attacker.post(REPORT_URL, valid_report | {"report-name": "Other"})
+
+    assert guess.status_code == miss.status_code == 429
+    assert ReportRequest.objects.count() == 2
+
+
+def test_the_double_click_guard_keys_what_was_sent_with_the_sites_secret(settings):
+    """A plain hash of a name, an address and the ticks could be matched by anyone who can
+    read the cache and guesses them; under an HMAC with the site's secret it cannot."""
+    data = {"name": "Ada Patient", "email": "ada@example.com", "symptoms": [3]}
+    settings.SECRET_KEY = "one-secret-" + "x" * 40
+    first = guards._submission_key("report", "spinal-metastases", data)
+    settings.SECRET_KEY = "another-secret-" + "x" * 40
+    second = guards._submission_key("report", "spinal-metastases", data)
+
+    assert first != second
+    assert first.startswith("leads:submission:")
