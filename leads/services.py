@@ -35,13 +35,16 @@ logger = logging.getLogger(__name__)
 
 # Erasure keeps the row (for the numbers on the dashboard) but nothing that identifies anyone.
 ERASED_NAME = "[erased]"
-# The fields history copies that hold personal details (contact details, and whether the
-# person has had cancer); erasure blanks them in every copy.
+# The fields history copies that hold personal details (contact details, how they like to be
+# contacted, how long they have had pain, and whether they have had cancer); erasure blanks
+# them in every copy.
 PERSONAL_HISTORY_FIELDS = {
     "name": ERASED_NAME,
     "email": "",
     "phone": "",
     "best_time": "",
+    "contact_method": "",
+    "pain_duration": "",
     "cancer_history": None,
 }
 

@@ -212,3 +212,18 @@ def test_generated_pdfs_are_not_stored(spinal_metastases, mailoutbox, settings):
     assert len(mailoutbox[0].attachments) == 1
     assert {p for p in settings.VAR_DIR.rglob("*.pdf")} == before
     assert not any(f.get_internal_type() == "FileField" for f in ReportRequest._meta.fields)
+
+
+def test_erasure_leaves_nothing_said_about_the_pain_or_how_to_make_contact(db):
+    """The privacy notice promises to erase what the person told us: that includes how long
+    they have had the pain and how they like to be contacted, in the row and its history."""
+    consultation = ConsultationRequestFactory(
+        email=EMAIL, pain_duration="over_3_months", contact_method="video"
+    )
+
+    privacy.erase_everything_for(EMAIL, by=None)
+
+    erased = ConsultationRequest.objects.get(pk=consultation.pk)
+    assert (erased.pain_duration, erased.contact_method) == ("", "")
+    kept = set(erased.history.values_list("pain_duration", "contact_method"))
+    assert kept == {("", "")}
