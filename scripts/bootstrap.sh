@@ -46,9 +46,10 @@ fi
 find_python() {
   local candidates=()
   [[ -n "${PYTHON:-}" ]] && candidates+=("$PYTHON")
-  for version in 3.13 3.12; do
+  for version in 3.13 3.12 3.14; do
     candidates+=("python$version")
-    for dir in "$HOME"/.pyenv/versions/"$version"*/bin /usr/local/bin /usr/bin; do
+    for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version"*/bin /opt/pyenv/versions/"$version"*/bin \
+        /usr/local/bin /usr/bin; do
       [[ -x "$dir/python$version" ]] && candidates+=("$dir/python$version")
     done
   done
@@ -63,7 +64,9 @@ find_python() {
 
 if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
   if ! PY=$(find_python); then
-    echo "Python 3.12 or newer is needed (Django 6.1). Install python3.12 and run again." >&2
+    echo "Python 3.12 or newer is needed (Django 6.1); Debian 12 ships 3.11. Install one with" \
+      "pyenv (outside any home folder for production, e.g. PYENV_ROOT=/opt/pyenv), or set" \
+      "PYTHON=/path/to/python3.12, and run again." >&2
     exit 1
   fi
   echo "==> Creating .venv with $("$PY" --version)"
