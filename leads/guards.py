@@ -30,32 +30,24 @@ def _email_key(group: str, request: HttpRequest) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def limit_reached(request: HttpRequest, *, form: str) -> int | None:
+def limit_reached(request: HttpRequest, *, form: str, count: bool = True) -> int | None:
     """Count this post against the per-IP and per-email limits. Returns None while both hold;
     over either, the seconds until the person may send again (0 when that is not known).
 
-    Called only for a post that would be saved: a form sent back with a mistake, a repeat
-    of one already taken or a bot's post does not use up anyone's allowance.
+    Called to count only for a post that would be saved: a form sent back with a mistake, a
+    repeat of one already taken or a bot's post does not use up anyone's allowance. A repeat
+    is checked with ``count=False``: not counted, but given the answer anything else from
+    this sender would get.
     If the shared cache is away the request is let through: a patient must still reach us.
     """
     try:
-        return _limit_reached(request, form=form)
+        return _limit_reached(request, form=form, increment=count)
     except Exception:
         logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
         return None
 
 
-def over_limit(request: HttpRequest, *, form: str) -> int | None:
-    """Whether this post would be over a limit, without counting it: for a repeat, which is
-    not saved, but must get the answer anything else from this sender would get."""
-    try:
-        return _limit_reached(request, form=form, increment=False)
-    except Exception:
-        logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
-        return None
-
-
-def _limit_reached(request: HttpRequest, *, form: str, increment: bool = True) -> int | None:
+def _limit_reached(request: HttpRequest, *, form: str, increment: bool) -> int | None:
     group = f"leads.{form}"
     limits = [(group + ".ip", "ip", settings.FORM_RATE_PER_IP)]
     if _email_key(group + ".email", request):

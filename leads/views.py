@@ -24,7 +24,6 @@ from .guards import (
     first_submission,
     forget_submission,
     limit_reached,
-    over_limit,
     submission_saved,
 )
 from .models import ConsultationRequest, ReportRequest, Urgency
@@ -101,7 +100,7 @@ def _accept(
         # Unless this sender is over the limits: otherwise "sent" here and "too many" for
         # anything else would tell someone out of allowance which name, address and ticks
         # another person has just sent.
-        wait = over_limit(request, form=form_name)
+        wait = limit_reached(request, form=form_name, count=False)
         if wait is None:
             return _redirect_with_outcome(sent_view, sheet, claim.repeat_of)
         return _over_limit(request, sheet, form_name, form, wait)
