@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import FactSheet, RedFlag, RelatedSheet, Section, SheetTable, Source
+from .models import FactSheet, FormerSlug, RedFlag, RelatedSheet, Section, SheetTable, Source
 
 CELL_SEPARATOR = "|"
 
@@ -128,6 +128,20 @@ class SourceInline(admin.TabularInline):
     extra = 0
 
 
+class FormerSlugInline(admin.TabularInline):
+    """Addresses the sheet had before it was renamed: they lead to its page. Made by renaming
+    (FactSheet.save); deleting one lets the address go, for another sheet or for none."""
+
+    model = FormerSlug
+    extra = 0
+    fields = ["slug", "replaced_at"]
+    readonly_fields = ["slug", "replaced_at"]
+    verbose_name_plural = "Former web addresses (links to them lead to this sheet)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(FactSheet)
 class FactSheetAdmin(admin.ModelAdmin):
     form = FactSheetForm
@@ -135,8 +149,15 @@ class FactSheetAdmin(admin.ModelAdmin):
     list_filter = ["published", "banner_level"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["content_version", "updated_at"]
-    inlines = [RedFlagInline, SectionInline, SheetTableInline, RelatedSheetInline, SourceInline]
+    readonly_fields = ["content_version", "updated_at", "withdrawn_at"]
+    inlines = [
+        RedFlagInline,
+        SectionInline,
+        SheetTableInline,
+        RelatedSheetInline,
+        SourceInline,
+        FormerSlugInline,
+    ]
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -1,5 +1,5 @@
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -65,7 +65,18 @@ class FactSheet(models.Model):
     banner_text = models.CharField(max_length=80, blank=True)
     last_reviewed = models.DateField()
     next_review_due = models.DateField()
-    published = models.BooleanField(default=False)
+    published = models.BooleanField(
+        default=False,
+        help_text="Shown on the site. Untick to withdraw the sheet: its page then says it has "
+        "been withdrawn, and consultation requests from copies of it still open are kept.",
+    )
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the sheet was last taken off the site; empty while it is published, "
+        "and for a draft that never was.",
+    )
     asks_cancer_history = models.BooleanField(
         default=False,
         help_text='Add "I have or have had cancer" to the sheet\'s self-check list.',
@@ -107,8 +118,39 @@ class FactSheet(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        """Save, noting when the sheet is withdrawn and keeping its old address when renamed.
+
+        Pages of a sheet stay open in browsers and in shared caches after an edit, and their
+        forms post to the address they were loaded from: what is sent from them must still
+        find the sheet (leads/views.py), and links and bookmarks must still lead to it.
+        """
+        adding = self._state.adding
+        update_fields = kwargs.get("update_fields")
+        before = None
+        if not adding and (update_fields is None or {"slug", "published"} & set(update_fields)):
+            before = FactSheet.objects.filter(pk=self.pk).values("slug", "published").first()
+        if before is not None and before["published"] != self.published:
+            self.withdrawn_at = None if self.published else timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "withdrawn_at"}
+        renamed_from = before["slug"] if before and before["slug"] != self.slug else None
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            if adding or renamed_from:  # the address is this sheet's now, whatever it was
+                FormerSlug.objects.filter(slug=self.slug).delete()
+            if renamed_from:
+                FormerSlug.objects.update_or_create(
+                    slug=renamed_from, defaults={"sheet": self, "replaced_at": timezone.now()}
+                )
+
     def get_absolute_url(self) -> str:
         return reverse("factsheets:detail", kwargs={"slug": self.slug})
+
+    @property
+    def withdrawn(self) -> bool:
+        """Taken off the site after being on it (a draft never published is not withdrawn)."""
+        return not self.published and self.withdrawn_at is not None
 
     def refresh_search_document(self) -> None:
         """Gather every word a reader could search for into one field (saved by the caller)."""
@@ -185,6 +227,21 @@ class RelatedSheet(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class FormerSlug(models.Model):
+    """An address a sheet had before it was renamed: links to it lead to the sheet's page."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    sheet = models.ForeignKey(FactSheet, on_delete=models.CASCADE, related_name="former_slugs")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-replaced_at"]
+        verbose_name = "former web address"
+
+    def __str__(self) -> str:
+        return reverse("factsheets:detail", kwargs={"slug": self.slug})
 
 
 class Source(models.Model):

@@ -1,9 +1,10 @@
 """Reads that assemble a whole sheet page: the sheet view, the lead views and the PDF share them."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from .models import FactSheet, RelatedSheet, Section, SheetTable
+from .models import FactSheet, FormerSlug, RelatedSheet, Section, SheetTable
 
 
 def build_blocks(sheet: FactSheet) -> list[Section | SheetTable]:
@@ -14,17 +15,24 @@ def build_blocks(sheet: FactSheet) -> list[Section | SheetTable]:
 
 
 def resolve_related(sheet: FactSheet) -> list[tuple[RelatedSheet, str | None]]:
-    """Each related entry with the URL of its sheet, or None where that sheet is not published."""
+    """Each related entry with the URL of its sheet, or None where that sheet is not published.
+
+    An entry naming a sheet by an address it has since left links to where it is now.
+    """
     entries = list(sheet.related.all())
-    live = set(
-        FactSheet.objects.published()
-        .filter(slug__in=[entry.target_slug for entry in entries])
-        .values_list("slug", flat=True)
-    )
+    wanted = {entry.target_slug for entry in entries}
+    published = FactSheet.objects.published().filter(slug__in=wanted)
+    live = {slug: slug for slug in published.values_list("slug", flat=True)}  # old: current
+    if moved := wanted - live.keys():
+        live |= dict(
+            FormerSlug.objects.filter(slug__in=moved, sheet__published=True).values_list(
+                "slug", "sheet__slug"
+            )
+        )
     return [
         (
             entry,
-            reverse("factsheets:detail", kwargs={"slug": entry.target_slug})
+            reverse("factsheets:detail", kwargs={"slug": live[entry.target_slug]})
             if entry.target_slug in live
             else None,
         )
@@ -34,6 +42,20 @@ def resolve_related(sheet: FactSheet) -> list[tuple[RelatedSheet, str | None]]:
 
 def get_published_sheet(slug: str) -> FactSheet:
     return get_object_or_404(FactSheet.objects.published().with_content(), slug=slug)
+
+
+def moved_or_withdrawn(slug: str) -> FactSheet:
+    """The sheet behind an address that shows no live page: the sheet now at another address
+    (it was renamed), or one taken off the site. Http404 for anything else: drafts stay unseen.
+
+    Its pages live on in open browser tabs and shared caches (for up to a minute or so), and
+    their forms post to the address they came from.
+    """
+    sheets = FactSheet.objects.prefetch_related("red_flags")
+    sheet = sheets.filter(slug=slug).first() or sheets.filter(former_slugs__slug=slug).first()
+    if sheet is None or not (sheet.published or sheet.withdrawn):
+        raise Http404("No fact sheet has this address.")
+    return sheet
 
 
 def sheet_context(sheet: FactSheet) -> dict:

@@ -1,13 +1,13 @@
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from .cache import cached_page
+from .cache import CACHE_CONTROL, cached_page
 from .models import FactSheet
-from .selectors import get_published_sheet, sheet_context
+from .selectors import get_published_sheet, moved_or_withdrawn, sheet_context
 from .seo import canonical_url, medical_web_page_jsonld
 
 MAX_QUERY_LENGTH = 200
@@ -32,7 +32,27 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "factsheets/detail.html", context, request=request
         ), sheet.updated_at
 
-    return cached_page(f"sheet:{slug}", render_sheet, request)
+    try:
+        return cached_page(f"sheet:{slug}", render_sheet, request)
+    except Http404:
+        sheet = moved_or_withdrawn(slug)  # or the 404 again
+    if sheet.published:  # renamed: links and bookmarks to the old address still work
+        response = redirect(sheet.get_absolute_url(), permanent=True)
+    else:
+        response = withdrawn_page(request, sheet, status=410)
+    # Kept no longer than a page, so that publishing it again (or renaming it back) shows.
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def withdrawn_page(request: HttpRequest, sheet: FactSheet, **context) -> HttpResponse:
+    """A sheet taken off the site: says so, shows none of its content, and points on.
+
+    The lead views show it too, for what is posted from copies of the page still open
+    (``outcome``, a bound consultation ``form``, ``report_refused``, ``report_unsent``).
+    """
+    status = context.pop("status", 200)
+    return render(request, "factsheets/withdrawn.html", {"sheet": sheet} | context, status=status)
 
 
 def search(request: HttpRequest) -> HttpResponse:

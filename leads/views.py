@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,8 @@ from config.security import same_origin_post
 from factsheets.assessment import OUTCOMES
 from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
-from factsheets.selectors import sheet_context
+from factsheets.selectors import moved_or_withdrawn, sheet_context
+from factsheets.views import withdrawn_page
 
 from . import services
 from .forms import ConsultationRequestForm, ReportRequestForm
@@ -32,21 +33,39 @@ OUTCOME_SALT = "leads.outcome"
 OUTCOME_MAX_AGE = 3600  # seconds a confirmation page can be reloaded with its outcome
 
 
+def _sheet(slug: str) -> FactSheet:
+    """The sheet a form or confirmation page at this address is for: a published one (kept
+    in the process), else the one that has moved from it or has been withdrawn since its
+    page was loaded; what is sent from a page still open must not be lost."""
+    try:
+        return sheet_for_form(slug)
+    except Http404:
+        return moved_or_withdrawn(slug)
+
+
+def _ticked_outcome(sheet, form):
+    """What to do now about the signs ticked, by the saved rule. They are valid even when
+    another field is not (no consent, say)."""
+    level = services.self_check_fields(sheet, form.ticked_on_list(), None)["urgency"]
+    return OUTCOMES[level]
+
+
 def _show_errors(
     request: HttpRequest, sheet, form_name: str, form, *, status: int = 200
 ) -> HttpResponse:
     """The same sheet page again, with the bound form's errors and everything typed kept.
 
-    The signs ticked are valid even when another field is not (no consent, say), so someone
-    who ticked an emergency or urgent sign is told what to do now, above the errors: the
-    form not being sent must not delay that.
+    Someone who ticked an emergency or urgent sign is told what to do now, above the errors:
+    the form not being sent must not delay that. A withdrawn sheet's content is not shown
+    again: its page says so, with the consultation form alone.
     """
-    ticked = form.ticked_on_list()
-    level = services.self_check_fields(sheet, ticked, None)["urgency"]  # the saved rule
+    outcome = _ticked_outcome(sheet, form)
+    if sheet.withdrawn:
+        return withdrawn_page(request, sheet, outcome=outcome, failed_form=form, status=status)
     context = sheet_context(sheet) | {
         f"{form_name}_form": form,
         "failed_form": form,
-        "outcome": OUTCOMES[level],
+        "outcome": outcome,
     }
     return render(request, "factsheets/detail.html", context, status=status)
 
@@ -85,8 +104,15 @@ def _accept(
     create: Callable[[FactSheet, dict], ReportRequest | ConsultationRequest],
 ) -> HttpResponse:
     """The shared POST flow of both forms: validate, drop bots and repeats, limit, save."""
-    sheet = sheet_for_form(slug)  # with its red flags, kept in the process
+    sheet = _sheet(slug)  # with its red flags
+    slug = sheet.slug  # where it is now, if it has moved
     form = form_class(request.POST, sheet=sheet)
+    if sheet.withdrawn and form_name == "report":
+        # Its content is not sent out any more (the worker would refuse it too); say so now,
+        # keep nothing, and still say what to do about the signs ticked.
+        form.is_valid()
+        outcome = _ticked_outcome(sheet, form)
+        return withdrawn_page(request, sheet, outcome=outcome, report_refused=True, status=410)
     if not form.is_valid():
         return _show_errors(request, sheet, form_name, form)
     data = form.cleaned_data
@@ -208,13 +234,15 @@ def _outcome_from(request: HttpRequest):
 
 @never_cache
 def report_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = sheet_for_form(slug)
+    sheet = _sheet(slug)
+    if sheet.withdrawn:  # since the report was asked for: it will not be sent
+        return withdrawn_page(request, sheet, outcome=_outcome_from(request), report_unsent=True)
     context = {"sheet": sheet, "outcome": _outcome_from(request)}
     return render(request, "leads/report_sent.html", context)
 
 
 @never_cache
 def consultation_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    sheet = sheet_for_form(slug)
+    sheet = _sheet(slug)
     context = {"sheet": sheet, "outcome": _outcome_from(request)}
     return render(request, "leads/consultation_sent.html", context)

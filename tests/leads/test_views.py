@@ -318,16 +318,6 @@ def test_request_unknown_sheet_is_not_found(client, spinal_metastases, request, 
     assert ConsultationRequest.objects.count() == 0
 
 
-def test_request_report_for_unpublished_sheet_is_not_found(client, spinal_metastases, valid_report):
-    spinal_metastases.published = False
-    spinal_metastases.save()
-
-    response = client.post(REPORT_URL, valid_report)
-
-    assert response.status_code == 404
-    assert ReportRequest.objects.count() == 0
-
-
 def test_confirmation_page_for_unknown_sheet_is_not_found(client, db):
     response = client.get("/factsheets/no-such-sheet/report/sent/")
 
