@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from .contact import clinic_contact
+
 
 def site(request: HttpRequest) -> dict:
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
+        "clinic_contact": clinic_contact(),
         "canonical_url": settings.SITE_URL + request.path,
     }

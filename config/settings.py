@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config import contact
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -209,6 +211,14 @@ REPLY_TO_EMAIL = env.str("REPLY_TO_EMAIL", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CLINIC_NOTIFY_EMAIL = env.str("CLINIC_NOTIFY_EMAIL", default="clinic@localhost")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Spinal Clinic")
+# How patients reach the clinic about a request or their data: shown in every page's footer and
+# in the privacy notice, which must say how to ask for a copy of one's details or their erasure.
+# Checked here, so a typo stops the site rather than sending patients elsewhere; with none
+# set, `manage.py check` (and migrate) warns outside DEBUG.
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="")
+CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="")
+contact.parse(CLINIC_PHONE, CLINIC_EMAIL, CLINIC_ADDRESS, PHONENUMBER_DEFAULT_REGION)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 if not DEBUG and not SITE_URL:
     # Links in emails (staff's link to a request in admin), canonical links and the sitemap

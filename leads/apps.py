@@ -6,11 +6,15 @@ class LeadsConfig(AppConfig):
     verbose_name = "Patient requests"
 
     def ready(self) -> None:
+        from django.core import checks
         from simple_history.signals import pre_create_historical_record
+
+        from config.contact import contact_is_set
 
         from . import history, signals, tasks
         from .models import ConsultationRequest, ReportRequest
 
+        checks.register(contact_is_set)
         signals.consultation_request_created.connect(
             tasks.enqueue_clinic_notification, dispatch_uid="leads.enqueue_clinic_notification"
         )

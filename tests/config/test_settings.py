@@ -48,6 +48,22 @@ def test_production_mode_without_site_url_refuses_to_start(tmp_path):
     assert b"SITE_URL is not set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("CLINIC_PHONE", "0161 496 000", "CLINIC_PHONE '0161 496 000' is not a valid phone number"),
+        ("CLINIC_PHONE", "call us", "CLINIC_PHONE 'call us' is not a valid phone number"),
+        ("CLINIC_EMAIL", "enquiries@", "CLINIC_EMAIL 'enquiries@' is not an email address"),
+    ],
+)
+def test_a_mistyped_clinic_contact_refuses_to_start(tmp_path, setting, value, message):
+    """Patients would otherwise be sent to a wrong number or address."""
+    result = load_settings(tmp_path, DEBUG="true", **{setting: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
     result = load_settings(tmp_path, DEBUG="true")
 

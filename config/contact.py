@@ -1,0 +1,87 @@
+"""How patients can reach the clinic, from the CLINIC_PHONE, CLINIC_EMAIL and CLINIC_ADDRESS
+settings: checked when the settings load, formatted for pages with phonenumbers (as the
+consultation form's phone field is)."""
+
+import contextlib
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
+
+
+@dataclass(frozen=True)
+class ClinicContact:
+    phone: str = ""  # as people dial it in the UK: "0161 496 0000"
+    phone_uri: str = ""  # "tel:+44-161-496-0000"
+    email: str = ""
+    address: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.ways)
+
+    @property
+    def ways(self) -> list[tuple[str, str, str]]:
+        """(verb, what, link) for each way set, as the footer and privacy notice list them."""
+        ways = [
+            ("call", self.phone, self.phone_uri),
+            ("email", self.email, f"mailto:{self.email}"),
+            ("write to", self.address, ""),
+        ]
+        return [way for way in ways if way[1]]
+
+
+@cache
+def parse(phone: str, email: str, address: str, region: str) -> ClinicContact:
+    """The contact details, or ImproperlyConfigured naming the setting that is wrong: a typo
+    must stop the site starting, not send patients to someone else's number."""
+    number = None
+    if phone:
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            number = phonenumbers.parse(phone, region)
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ImproperlyConfigured(
+                f"CLINIC_PHONE {phone!r} is not a valid phone number (e.g. 0161 496 0000)."
+            )
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ImproperlyConfigured(f"CLINIC_EMAIL {email!r} is not an email address.") from None
+    national, uri = phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.RFC3966
+    return ClinicContact(
+        phone=phonenumbers.format_number(number, national) if number else "",
+        phone_uri=phonenumbers.format_number(number, uri) if number else "",
+        email=email,
+        address=" ".join(address.split()),
+    )
+
+
+def clinic_contact() -> ClinicContact:
+    from django.conf import settings
+
+    return parse(
+        settings.CLINIC_PHONE,
+        settings.CLINIC_EMAIL,
+        settings.CLINIC_ADDRESS,
+        settings.PHONENUMBER_DEFAULT_REGION,
+    )
+
+
+def contact_is_set(app_configs=None, **kwargs) -> list:
+    """System check (registered in leads/apps.py): outside DEBUG, warn when patients are told
+    to contact the clinic but not how."""
+    from django.conf import settings
+    from django.core import checks
+
+    if clinic_contact() or settings.DEBUG:
+        return []
+    return [
+        checks.Warning(
+            "No way to contact the clinic is set: the privacy notice tells patients to contact "
+            "the clinic to see or erase their details, and cannot say how.",
+            hint="Set CLINIC_EMAIL, CLINIC_PHONE or CLINIC_ADDRESS (README, Settings).",
+            id="clinic.W001",
+        )
+    ]
