@@ -159,14 +159,26 @@ class FactSheetAdmin(admin.ModelAdmin):
         FormerSlugInline,
     ]
 
+    def save_model(self, request: HttpRequest, obj: FactSheet, form, change: bool) -> None:
+        if not change:
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Save the inlines, then raise the version and the date only if anything changed:
+        each emailed report names the version it used, and the page's Last-Modified is the
+        date, so a Save with no edit must not make a new version of the same words."""
         super().save_related(request, form, formsets, change)
         sheet = form.instance
         sheet.refresh_search_document()
-        sheet.save(update_fields=["search_document"])
-
-    def save_model(self, request: HttpRequest, obj: FactSheet, form, change: bool) -> None:
-        if change:
-            obj.content_version += 1
-        obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        fields = ["search_document"]
+        edited = form.changed_data or any(
+            formset.new_objects or formset.changed_objects or formset.deleted_objects
+            for formset in formsets
+            if formset.model is not FormerSlug  # letting an old address go changes no words
+        )
+        if change and edited:
+            sheet.content_version += 1
+            sheet.updated_at = timezone.now()
+            fields += ["content_version", "updated_at"]
+        sheet.save(update_fields=fields)

@@ -88,11 +88,19 @@ class FactSheet(models.Model):
         blank=True, editable=False, help_text="All the sheet's words, kept for search."
     )
     content_version = models.PositiveIntegerField(
-        default=1, help_text="Raised on every save, so each emailed report names what it used."
+        default=1, help_text="Raised on every edit, so each emailed report names what it used."
     )
     updated_at = models.DateTimeField(default=timezone.now)
     # What load_factsheets last loaded (factsheets/services.py), so an upgrade can tell a sheet
     # whose shipped file has changed since, and whether staff have edited it meanwhile.
+    shipped_slug = models.SlugField(
+        max_length=120,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The shipped file (factsheets/content/<this>.json) the sheet was loaded from, "
+        "whatever it has been renamed since; empty for a sheet written in admin.",
+    )
     shipped_sha256 = models.CharField(
         max_length=64,
         blank=True,
@@ -127,18 +135,34 @@ class FactSheet(models.Model):
         """
         adding = self._state.adding
         update_fields = kwargs.get("update_fields")
+
+        def writes(field: str) -> bool:
+            return update_fields is None or field in update_fields
+
         before = None
-        if not adding and (update_fields is None or {"slug", "published"} & set(update_fields)):
+        if not adding and (writes("slug") or writes("published")):
             before = FactSheet.objects.filter(pk=self.pk).values("slug", "published").first()
-        if before is not None and before["published"] != self.published:
+        published_changed = bool(
+            before and writes("published") and before["published"] != self.published
+        )
+        if published_changed:
             self.withdrawn_at = None if self.published else timezone.now()
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "withdrawn_at"}
-        renamed_from = before["slug"] if before and before["slug"] != self.slug else None
+        renamed_from = None
+        if before and writes("slug") and before["slug"] != self.slug:
+            renamed_from = before["slug"]
+        slug, published = self.slug, self.published  # as they will be in the database
+        if before and not writes("slug"):
+            slug = before["slug"]
+        if before and not writes("published"):
+            published = before["published"]
         with transaction.atomic(using=kwargs.get("using")):
             super().save(*args, **kwargs)
-            if adding or renamed_from:  # the address is this sheet's now, whatever it was
-                FormerSlug.objects.filter(slug=self.slug).delete()
+            if published and (adding or renamed_from or published_changed):
+                # A sheet on the site owns its address: another sheet's former address is let
+                # go. A draft does not take one over, so links to it still lead somewhere.
+                FormerSlug.objects.filter(slug=slug).delete()
             if renamed_from:
                 FormerSlug.objects.update_or_create(
                     slug=renamed_from, defaults={"sheet": self, "replaced_at": timezone.now()}

@@ -1,5 +1,6 @@
 """Reads that assemble a whole sheet page: the sheet view, the lead views and the PDF share them."""
 
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -44,17 +45,33 @@ def get_published_sheet(slug: str) -> FactSheet:
     return get_object_or_404(FactSheet.objects.published().with_content(), slug=slug)
 
 
+def _public(sheets) -> FactSheet | None:
+    """The first of ``sheets`` that is or was on the site (published or withdrawn)."""
+    return sheets.filter(Q(published=True) | Q(withdrawn_at__isnull=False)).first()
+
+
 def moved_or_withdrawn(slug: str) -> FactSheet:
     """The sheet behind an address that shows no live page: the sheet now at another address
-    (it was renamed), or one taken off the site. Http404 for anything else: drafts stay unseen.
+    (it was renamed), or one taken off the site. Http404 for anything else: drafts stay unseen,
+    and a draft given a former address does not hide where that address leads.
 
     Its pages live on in open browser tabs and shared caches (for up to a minute or so), and
     their forms post to the address they came from.
     """
-    sheets = FactSheet.objects.prefetch_related("red_flags")
-    sheet = sheets.filter(slug=slug).first() or sheets.filter(former_slugs__slug=slug).first()
-    if sheet is None or not (sheet.published or sheet.withdrawn):
+    sheet = _public(FactSheet.objects.filter(slug=slug)) or _public(
+        FactSheet.objects.filter(former_slugs__slug=slug)
+    )
+    if sheet is None:
         raise Http404("No fact sheet has this address.")
+    return sheet
+
+
+def public_sheet(pk: int) -> FactSheet:
+    """The sheet with this id if it is or was on the site (a form names the sheet it was
+    shown with); Http404 for a draft or none."""
+    sheet = _public(FactSheet.objects.filter(pk=pk))
+    if sheet is None:
+        raise Http404("No fact sheet has this id.")
     return sheet
 
 

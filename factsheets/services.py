@@ -236,6 +236,7 @@ def _write(shipped: ShippedSheet, existing: FactSheet | None) -> FactSheet:
     sheet = existing or FactSheet(slug=shipped.slug)
     for field, value in rows["sheet"].items():
         setattr(sheet, field, value)
+    sheet.shipped_slug = shipped.slug
     sheet.shipped_sha256 = shipped.sha256
     sheet.loaded_content_sha256 = _fingerprint(rows)
     if existing:
@@ -298,8 +299,19 @@ def _staff_edits(sheet: FactSheet, now: str) -> bool | None:
 
 @transaction.atomic
 def _update_one(shipped: ShippedSheet, *, replace: bool, keep: bool) -> SheetReport:
-    existing = FactSheet.objects.select_for_update().filter(slug=shipped.slug).first()
+    sheets = FactSheet.objects.select_for_update()
+    # Loaded from this file, whatever staff have renamed it since; else a sheet written at its
+    # address before sheets recorded their file.
+    existing = (
+        sheets.filter(shipped_slug=shipped.slug).first()
+        or sheets.filter(slug=shipped.slug, shipped_slug="").first()
+    )
     if existing is None:
+        if sheets.filter(slug=shipped.slug).exists():
+            raise ValueError(
+                f"The shipped sheet {shipped.slug} cannot be loaded: another sheet, loaded from "
+                "another file and renamed, has its address. Rename that sheet in admin first."
+            )
         return SheetReport(_write(shipped, None), shipped, "loaded", same_as_shipped=True)
     now = content_fingerprint(existing)
     staff_edits = _staff_edits(existing, now)

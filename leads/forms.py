@@ -61,6 +61,20 @@ class SelfCheckMixin:
         order = [name for name in self.fields if name != "consent"] + ["consent"]
         self.order_fields(order)
 
+    def keep_ticks_hidden(self) -> None:
+        """For a page that must not show the sheet's list (the sheet has been withdrawn): the
+        ticks go on as hidden inputs, and any no longer on the list are dropped rather than
+        shown as an error no one could put right. Call before validating."""
+        field = self.fields.get("symptoms")
+        if field is None:
+            return
+        field.widget = forms.MultipleHiddenInput()
+        if self.is_bound:
+            listed = {str(value) for value, _label in field.choices}
+            name = self.add_prefix("symptoms")
+            self.data = self.data.copy()
+            self.data.setlist(name, [v for v in self.data.getlist(name) if v in listed])
+
     def ticked_on_list(self) -> list[int]:
         """The signs ticked that are on the sheet's list, once the form has been validated.
 

@@ -63,10 +63,11 @@ def _limit_reached(request: HttpRequest, *, form: str, increment: bool) -> int |
     return max(waits) if waits else None
 
 
-def _submission_key(form: str, slug: str, data: dict) -> str:
+def _submission_key(form: str, sheet: int, data: dict) -> str:
     """Keyed with the site's secret: a plain hash of a name, an email and the signs ticked
-    could be matched by anyone who guesses them and can read the cache."""
-    payload = json.dumps([form, slug, data], sort_keys=True, default=str)
+    could be matched by anyone who guesses them and can read the cache. By the sheet's id,
+    not its address: a post sent again after the sheet was renamed is still a repeat."""
+    payload = json.dumps([form, sheet, data], sort_keys=True, default=str)
     return "leads:submission:" + salted_hmac(_SALT, payload, algorithm="sha256").hexdigest()
 
 
@@ -86,7 +87,7 @@ class Claim:
     holds_mark: bool = False  # this post holds the "being saved" mark and must settle it
 
 
-def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> Claim:
+def first_submission(*, form: str, sheet: int, data: dict, outcome: str) -> Claim:
     """Claim this submission as the first of its kind, or learn it repeats one already saved
     (a double click or a refreshed POST: answer with ``repeat_of``, make no new row).
 
@@ -99,7 +100,7 @@ def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> Claim
     than none. Without the cache every submission is taken: losing one is worse than a
     duplicate.
     """
-    key = _submission_key(form, slug, data)
+    key = _submission_key(form, sheet, data)
     deadline = time.monotonic() + settings.DUPLICATE_PENDING_WAIT
     try:
         while True:
@@ -117,17 +118,17 @@ def first_submission(*, form: str, slug: str, data: dict, outcome: str) -> Claim
         return Claim()
 
 
-def submission_saved(*, form: str, slug: str, data: dict, outcome: str) -> None:
+def submission_saved(*, form: str, sheet: int, data: dict, outcome: str) -> None:
     """The submission taken by first_submission() is saved: repeats of it within
     DUPLICATE_SUBMISSION_WINDOW are now answered with this outcome and not saved again."""
     try:
-        key = _submission_key(form, slug, data)
+        key = _submission_key(form, sheet, data)
         cache.set(key, outcome, timeout=settings.DUPLICATE_SUBMISSION_WINDOW)
     except Exception:
         logger.warning("Could not record a saved submission for the double-click guard")
 
 
-def forget_submission(claim: Claim, *, form: str, slug: str, data: dict) -> None:
+def forget_submission(claim: Claim, *, form: str, sheet: int, data: dict) -> None:
     """Undo first_submission() for a submission that was not saved, so sending it again
     (or the identical post waiting on it) saves it. Only the post holding the mark does:
     another's would clear a mark that is not its own. Without the cache nothing was
@@ -135,6 +136,6 @@ def forget_submission(claim: Claim, *, form: str, slug: str, data: dict) -> None
     if not claim.holds_mark:
         return
     try:
-        cache.delete(_submission_key(form, slug, data))
+        cache.delete(_submission_key(form, sheet, data))
     except Exception:
         logger.warning("Could not clear the double-click guard for an unsaved submission")

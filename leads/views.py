@@ -16,7 +16,7 @@ from config.security import same_origin_post
 from factsheets.assessment import OUTCOMES
 from factsheets.cache import sheet_for_form
 from factsheets.models import FactSheet
-from factsheets.selectors import moved_or_withdrawn, sheet_context
+from factsheets.selectors import moved_or_withdrawn, public_sheet, sheet_context
 from factsheets.views import withdrawn_page
 
 from . import services
@@ -41,6 +41,22 @@ def _sheet(slug: str) -> FactSheet:
         return sheet_for_form(slug)
     except Http404:
         return moved_or_withdrawn(slug)
+
+
+def _posted_sheet(request: HttpRequest, slug: str) -> FactSheet:
+    """The sheet a form was sent from. Its page names it by id, since the address may have
+    been given to another sheet since (a rename, then a new sheet there); pages from before
+    the forms carried it say only their address."""
+    posted = request.POST.get("sheet", "")
+    try:
+        sheet = _sheet(slug)
+    except Http404:
+        if not posted.isdigit():
+            raise
+        sheet = None
+    if posted.isdigit() and (sheet is None or sheet.pk != int(posted)):
+        sheet = public_sheet(int(posted))
+    return sheet
 
 
 def _ticked_outcome(sheet, form):
@@ -104,15 +120,16 @@ def _accept(
     create: Callable[[FactSheet, dict], ReportRequest | ConsultationRequest],
 ) -> HttpResponse:
     """The shared POST flow of both forms: validate, drop bots and repeats, limit, save."""
-    sheet = _sheet(slug)  # with its red flags
-    slug = sheet.slug  # where it is now, if it has moved
+    sheet = _posted_sheet(request, slug)
     form = form_class(request.POST, sheet=sheet)
-    if sheet.withdrawn and form_name == "report":
-        # Its content is not sent out any more (the worker would refuse it too); say so now,
-        # keep nothing, and still say what to do about the signs ticked.
-        form.is_valid()
-        outcome = _ticked_outcome(sheet, form)
-        return withdrawn_page(request, sheet, outcome=outcome, report_refused=True, status=410)
+    if sheet.withdrawn:
+        if form_name == "report":
+            # Its content is not sent out any more (the worker would refuse it too): say so
+            # now, keep nothing, and still say what to do about the signs ticked.
+            form.is_valid()
+            outcome = _ticked_outcome(sheet, form)
+            return withdrawn_page(request, sheet, outcome=outcome, report_refused=True, status=410)
+        form.keep_ticks_hidden()  # its list is not shown again
     if not form.is_valid():
         return _show_errors(request, sheet, form_name, form)
     data = form.cleaned_data
@@ -121,7 +138,7 @@ def _accept(
         return _redirect_with_outcome(sent_view, sheet, Urgency.NONE)
     ticked, cancer = data.get("symptoms", []), data.get("cancer_history")
     outcome = services.self_check_fields(sheet, ticked, cancer)["urgency"]
-    claim = first_submission(form=form_name, slug=slug, data=data, outcome=outcome)
+    claim = first_submission(form=form_name, sheet=sheet.pk, data=data, outcome=outcome)
     if claim.repeat_of is not None:  # a double click or a refreshed POST: same answer, no row
         # Unless this sender is over the limits: otherwise "sent" here and "too many" for
         # anything else would tell someone out of allowance which name, address and ticks
@@ -134,16 +151,16 @@ def _accept(
     if wait is not None:
         # Not taken, so not remembered as taken; the form comes back as typed, with when to
         # send it again (and, above it, what to do now about any signs ticked).
-        forget_submission(claim, form=form_name, slug=slug, data=data)
+        forget_submission(claim, form=form_name, sheet=sheet.pk, data=data)
         return _over_limit(request, sheet, form_name, form, wait)
     try:
         record = create(sheet, data)
     except BaseException:
         # Not saved (the database went away, say): the person will see the error page and
         # send it again, and that must be saved, not confirmed as a repeat of this one.
-        forget_submission(claim, form=form_name, slug=slug, data=data)
+        forget_submission(claim, form=form_name, sheet=sheet.pk, data=data)
         raise
-    submission_saved(form=form_name, slug=slug, data=data, outcome=record.urgency)
+    submission_saved(form=form_name, sheet=sheet.pk, data=data, outcome=record.urgency)
     return _redirect_with_outcome(sent_view, sheet, record.urgency)
 
 

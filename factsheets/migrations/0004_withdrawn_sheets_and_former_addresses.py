@@ -24,7 +24,7 @@ def mark_withdrawn(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("factsheets", "0003_factsheet_shipped_fingerprints"),
-        ("leads", "0007_export_log_without_search_terms"),
+        ("leads", "0001_initial"),  # the requests, by sheet
     ]
 
     operations = [

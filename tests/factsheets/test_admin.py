@@ -60,6 +60,25 @@ def test_factsheet_admin_save_keeps_inline_content_unchanged(admin_client, spina
     assert list(spinal_metastases.tables.values_list("header", "rows")) == tables_before
     assert list(spinal_metastases.sections.values_list("bullets", flat=True)) == bullets_before
     assert spinal_metastases.red_flags.count() == flags_before
+    # Nothing was edited, so no new version of the same words, and the page's date stands.
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert sheet.content_version == spinal_metastases.content_version
+    assert sheet.updated_at == spinal_metastases.updated_at
+
+
+def test_factsheet_admin_edit_of_an_inline_alone_raises_content_version(
+    admin_client, spinal_metastases
+):
+    before = spinal_metastases.content_version
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["red_flags-0-text"] += " (reworded)"
+
+    assert admin_client.post(_change_url(spinal_metastases), data).status_code == 302
+
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert sheet.content_version == before + 1
+    assert sheet.updated_at > spinal_metastases.updated_at
+    assert sheet.red_flags.first().text.endswith(" (reworded)")
 
 
 def test_factsheet_admin_edit_of_a_table_row_is_saved_as_json(admin_client, spinal_metastases):

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from factsheets.models import FactSheet, FormerSlug
+from factsheets.services import update_shipped_content
 from leads.models import ConsultationRequest, ReportRequest
 from tests.factories import UserFactory
 from tests.html_forms import form_data
@@ -45,6 +46,17 @@ def _main(html: str) -> str:
     return html[html.index('<main id="main"') : html.index("</main>")]
 
 
+def _new_sheet(*, slug: str, published: bool) -> FactSheet:
+    return FactSheet.objects.create(
+        title="A new sheet",
+        slug=slug,
+        summary="A sheet written later.",
+        last_reviewed="2026-11-01",
+        next_review_due="2027-11-01",
+        published=published,
+    )
+
+
 def _emergency_flag(sheet: FactSheet) -> int:
     return sheet.red_flags.filter(level="emergency").first().pk
 
@@ -69,6 +81,7 @@ def test_renamed_sheet_old_address_leads_to_the_new_one(client, editor, spinal_m
 def test_posts_from_a_page_open_before_a_rename_are_saved(
     client, editor, spinal_metastases, valid_report, valid_consultation
 ):
+    client.get(f"/factsheets/{OLD}/")  # the page and its sheet are now kept in the process
     _edit(editor, spinal_metastases, slug=NEW)
 
     report = client.post(f"/factsheets/{OLD}/report/", valid_report)
@@ -134,20 +147,90 @@ def test_editor_sees_a_former_address_and_can_let_it_go(client, editor, spinal_m
 
 def test_a_new_sheet_takes_over_a_former_address(client, editor, spinal_metastases):
     _edit(editor, spinal_metastases, slug=NEW)
-    other = FactSheet.objects.create(
-        title="A new sheet",
-        slug=OLD,
-        summary="A sheet written later at the old address.",
-        last_reviewed="2026-11-01",
-        next_review_due="2027-11-01",
-        published=True,
-    )
+    other = _new_sheet(slug=OLD, published=True)
 
     response = client.get(f"/factsheets/{OLD}/")
 
     assert response.status_code == 200
     assert "<h1>A new sheet</h1>" in response.content.decode()
     assert not FormerSlug.objects.filter(slug=other.slug).exists()
+
+
+def test_a_draft_given_a_former_address_does_not_take_it_over_until_published(
+    client, editor, spinal_metastases, valid_consultation
+):
+    _edit(editor, spinal_metastases, slug=NEW)
+    draft = _new_sheet(slug=OLD, published=False)
+
+    assert client.get(f"/factsheets/{OLD}/")["Location"] == f"/factsheets/{NEW}/"
+    assert client.post(f"/factsheets/{OLD}/consultation/", valid_consultation).status_code == 302
+    assert ConsultationRequest.objects.get().sheet == spinal_metastases
+
+    _edit(editor, draft, published=True)
+
+    assert client.get(f"/factsheets/{OLD}/").status_code == 200
+    assert not FormerSlug.objects.exists()
+
+
+def test_a_post_finds_the_sheet_its_form_was_shown_with_after_the_address_is_reused(
+    client, editor, spinal_metastases, valid_report
+):
+    html = client.get(f"/factsheets/{OLD}/").content.decode()
+    sheet_field = re.search(r'<input type="hidden" name="sheet" value="(\d+)">', html)
+    assert sheet_field and int(sheet_field.group(1)) == spinal_metastases.pk
+    _edit(editor, spinal_metastases, slug=NEW)
+    other = _new_sheet(slug=OLD, published=True)
+
+    response = client.post(f"/factsheets/{OLD}/report/", valid_report | {"sheet": sheet_field[1]})
+
+    assert response["Location"].startswith(f"/factsheets/{NEW}/report/sent/")
+    assert ReportRequest.objects.get().sheet == spinal_metastases  # not the new sheet there
+    assert not other.report_requests.exists()
+
+
+def test_the_same_post_sent_again_after_a_rename_is_still_a_repeat(
+    client, editor, spinal_metastases, valid_consultation
+):
+    first = client.post(f"/factsheets/{OLD}/consultation/", valid_consultation)
+    _edit(editor, spinal_metastases, slug=NEW)
+
+    again = client.post(f"/factsheets/{NEW}/consultation/", valid_consultation)
+
+    assert first.status_code == again.status_code == 302
+    assert ConsultationRequest.objects.count() == 1
+
+
+def test_loading_the_shipped_sheets_after_a_rename_does_not_bring_the_old_one_back(
+    client, editor, spinal_metastases
+):
+    _edit(editor, spinal_metastases, slug=NEW)
+    sheets = FactSheet.objects.count()
+
+    reports = update_shipped_content()  # as every start of the site does
+
+    assert FactSheet.objects.count() == sheets
+    assert not FactSheet.objects.filter(slug=OLD).exists()
+    assert client.get(f"/factsheets/{OLD}/")["Location"] == f"/factsheets/{NEW}/"
+    (renamed,) = [report for report in reports if report.shipped.slug == OLD]
+    assert renamed.sheet.pk == spinal_metastases.pk
+
+
+def test_saving_only_some_fields_acts_only_on_those(spinal_metastases):
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    sheet.slug, sheet.published = NEW, False
+
+    sheet.save(update_fields=["published"])  # the new slug is not written
+
+    saved = FactSheet.objects.get(pk=sheet.pk)
+    assert (saved.slug, saved.published, saved.withdrawn) == (OLD, False, True)
+    assert not FormerSlug.objects.exists()
+
+    sheet.published = True
+    sheet.save(update_fields=["slug"])  # nor is publishing it again
+
+    saved = FactSheet.objects.get(pk=sheet.pk)
+    assert (saved.slug, saved.published, saved.withdrawn) == (NEW, False, True)
+    assert list(FormerSlug.objects.values_list("slug", flat=True)) == [OLD]
 
 
 # --- withdrawn ---------------------------------------------------------------------------------
@@ -163,6 +246,7 @@ def test_withdrawn_sheet_page_says_so_and_shows_none_of_its_content(
 
     html = response.content.decode()
     assert response.status_code == 410
+    assert "max-age=60" in response["Cache-Control"]  # republishing shows within a minute
     assert "The Spinal metastases fact sheet has been withdrawn" in html
     assert flag_text not in html
     assert 'action="' not in _main(html)  # no forms
@@ -209,7 +293,10 @@ def test_consultation_errors_on_a_withdrawn_sheet_keep_what_was_typed(
     assert "has been withdrawn" in main
     assert 'value="Ben Patient"' in main
     assert "Low back pain for two weeks, worse at night." in main
-    assert re.search(rf'value="{flag}"[^>]*checked', main)
+    # The ticks go on unseen: the withdrawn sheet's list is not shown again.
+    assert re.search(rf'<input type="hidden" name="consultation-symptoms" value="{flag}"', main)
+    for text in spinal_metastases.red_flags.values_list("text", flat=True):
+        assert text not in main
     assert f'action="/factsheets/{OLD}/consultation/"' in main
     assert 'action="/factsheets/spinal-metastases/report/"' not in main
     assert "<title>Call 999 or go to A&amp;E now. Error:" in html
@@ -230,8 +317,7 @@ def test_report_from_a_withdrawn_sheets_open_page_is_refused_and_nothing_kept(
     main = _main(response.content.decode())
     assert response.status_code == 410
     assert not ReportRequest.objects.exists()
-    assert "We have not sent you this fact sheet." in main
-    assert "We have not kept your name, your email address or anything you ticked." in main
+    assert "not sent you this fact sheet</strong>, and we have not kept this request." in main
     assert main.index("Call 999 or go to A&amp;E now") < main.index("has been withdrawn")
     assert "Do this now." in main
     assert "Ada Patient" not in main and "ada@example.com" not in main
@@ -247,7 +333,7 @@ def test_report_asked_for_just_before_withdrawal_is_not_promised(
 
     main = _main(sent.content.decode())
     assert sent.status_code == 200
-    assert "We will not email you this fact sheet" in main
+    assert "if we had not already sent it to you, we will not send it now." in main
     assert "on its way" not in main
 
 

@@ -204,7 +204,7 @@ def test_a_post_saved_without_the_mark_cannot_clear_the_first_posts_mark(setting
     """After DUPLICATE_PENDING_WAIT a repeat is saved too, without the mark; if its save then
     fails, the first post, still being saved, keeps its mark, so a third post still waits."""
     settings.DUPLICATE_PENDING_WAIT = 0
-    submission = {"form": "report", "slug": "spinal-metastases", "data": {"name": "Ada"}}
+    submission = {"form": "report", "sheet": 1, "data": {"name": "Ada"}}
 
     first = guards.first_submission(**submission, outcome="none")
     second = guards.first_submission(**submission, outcome="none")
@@ -396,9 +396,9 @@ def test_the_double_click_guard_keys_what_was_sent_with_the_sites_secret(setting
     read the cache and guesses them; under an HMAC with the site's secret it cannot."""
     data = {"name": "Ada Patient", "email": "ada@example.com", "symptoms": [3]}
     settings.SECRET_KEY = "one-secret-" + "x" * 40
-    first = guards._submission_key("report", "spinal-metastases", data)
+    first = guards._submission_key("report", 1, data)
     settings.SECRET_KEY = "another-secret-" + "x" * 40
-    second = guards._submission_key("report", "spinal-metastases", data)
+    second = guards._submission_key("report", 1, data)
 
     assert first != second
     assert first.startswith("leads:submission:")
