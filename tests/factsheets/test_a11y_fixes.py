@@ -92,6 +92,37 @@ def test_each_group_error_shows_once_on_the_page(client, spinal_metastases):
         assert html.count(f'id="id_consultation-{name}_error"') == 1, name
 
 
+def _wrapper(html: str, name: str) -> str:
+    """A single field's wrapper div, from its start to the next field's."""
+    start = html.index(f'<div id="div_id_{name}"')
+    return html[start : html.index('<div id="div_id_', start + 1)]
+
+
+def test_a_text_box_shows_label_then_hint_then_error_then_the_box(client, spinal_metastases):
+    html = client.post(CONSULTATION_URL, {"consultation-phone": "12"}).content.decode()
+
+    field = _wrapper(html, "consultation-phone")
+    label = re.search(r'<label\s+for="id_consultation-phone"', field).start()
+    hint = field.index('id="id_consultation-phone_helptext"')
+    error = field.index('id="id_consultation-phone_error"')
+    box = field.index('<input type="tel"')
+    assert label < hint < error < box
+    # The box still points at both, and the summary link still finds it.
+    assert re.search(
+        r'<input type="tel"[^>]*aria-describedby="id_consultation-phone_helptext '
+        r'id_consultation-phone_error"',
+        field,
+    )
+    assert '<a href="#id_consultation-phone">' in html
+
+
+def test_a_text_box_without_a_hint_shows_its_error_before_the_box(client, spinal_metastases):
+    html = client.post(REPORT_URL, {}).content.decode()
+
+    field = _wrapper(html, "report-name")
+    assert field.index("Enter your name") < field.index('<input type="text"')
+
+
 # --- 2 and 3. focus styles (read from the stylesheet) --------------------------------------
 
 
