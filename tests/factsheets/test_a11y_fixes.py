@@ -123,6 +123,19 @@ def test_a_text_box_without_a_hint_shows_its_error_before_the_box(client, spinal
     assert field.index("Enter your name") < field.index('<input type="text"')
 
 
+def test_the_consent_box_shows_its_error_on_a_line_above_it(client, spinal_metastases):
+    html = client.post(REPORT_URL, {}).content.decode()
+
+    field = _wrapper(html, "report-consent")
+    message = "Tick the box to agree, so that we can email you the report"
+    assert field.count(message) == 1
+    assert field.index(message) < field.index('type="checkbox"') < field.index("<label")
+    assert re.search(
+        r"\.form-check > \.invalid-feedback, \.form-check > \.form-text \{ flex-basis: 100%;",
+        SITE_CSS.read_text(),
+    )
+
+
 # --- 2 and 3. focus styles (read from the stylesheet) --------------------------------------
 
 
