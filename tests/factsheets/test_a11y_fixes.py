@@ -196,6 +196,13 @@ def test_links_keep_their_yellow_highlight_on_focus():
     assert style.get("background") == YELLOW and style.get("color") == DARK
 
 
+def test_a_focused_links_dark_bar_is_not_covered_by_an_outline():
+    style = _declared("a:focus")
+
+    assert f"0 4px {DARK}" in style.get("box-shadow", ""), style
+    assert "transparent" in style.get("outline-color", ""), style
+
+
 # --- 4. the reminder on routine confirmation pages is calm, not the 999 card ----------------
 
 
