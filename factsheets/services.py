@@ -361,21 +361,45 @@ def update_shipped_content(
 
     ``replace``: True overwrites every existing sheet with its shipped version; a collection of
     slugs overwrites those only. ``keep``: slugs of sheets to leave as they are and mark as
-    reviewed against their shipped file, so they are not reported again until it changes.
-    Slugs that name no shipped sheet raise ``UnknownSheets`` before anything is written.
+    reviewed against their shipped file, so they are not reported again until it changes; or,
+    for a sheet whose file is no longer shipped, to keep as the site's own sheet. Slugs that
+    name no shipped sheet (nor one no longer shipped) raise ``UnknownSheets`` before anything
+    is written.
     """
     sheets = shipped_sheets()
     slugs = {shipped.slug for shipped in sheets}
     to_replace = slugs if replace is True else set(replace or ())
     to_keep = set(keep)
-    if unknown := (to_replace | to_keep) - slugs:
+    dropped = set(
+        FactSheet.objects.exclude(shipped_slug="")
+        .exclude(shipped_slug__in=slugs)
+        .values_list("shipped_slug", flat=True)
+    )
+    if unknown := (to_replace | (to_keep - dropped)) - slugs:
         raise UnknownSheets(unknown, slugs)
     if both := to_replace & to_keep:
         raise ValueError(f"Asked both to replace and to keep: {', '.join(sorted(both))}.")
+    if adopted := to_keep & dropped:
+        # No longer shipped, and kept: the site's own sheet from now on (bookkeeping only).
+        FactSheet.objects.filter(shipped_slug__in=adopted).update(shipped_slug="")
     return [
         _update_one(shipped, replace=shipped.slug in to_replace, keep=shipped.slug in to_keep)
         for shipped in sheets
     ]
+
+
+def no_longer_shipped() -> list[FactSheet]:
+    """Published sheets loaded from a file this release no longer ships. It may have been
+    dropped because it is wrong or out of date, so the site should not go on showing it
+    without someone deciding to: withdraw it in admin, or keep it (``keep``) as the site's own.
+    """
+    slugs = [shipped.slug for shipped in shipped_sheets()]
+    return list(
+        FactSheet.objects.published()
+        .exclude(shipped_slug="")
+        .exclude(shipped_slug__in=slugs)
+        .order_by("shipped_slug")
+    )
 
 
 def load_shipped_content(*, replace: bool = False) -> list[tuple[FactSheet, bool]]:

@@ -343,3 +343,79 @@ def test_a_site_loaded_before_6dcc40c_and_before_fingerprints_is_told_replacing_
     assert BEFORE_6DCC40C in prostate_text()
     assert f"WARNING: {PROSTATE}" in err and "shipped with an earlier release" in err
     assert "It has no staff edits since it was loaded: replacing it loses nothing." in err
+
+
+# --- a release that no longer ships a sheet, and a shipped sheet renamed on the site ----------
+
+OSTEOPOROSIS = "osteoporosis"
+
+
+@pytest.fixture
+def release_without_osteoporosis(db, tmp_path, monkeypatch) -> None:
+    """A site that loaded every shipped sheet, upgraded to a release that dropped one."""
+    run()
+    content = tmp_path / "content"
+    shutil.copytree(SHIPPED, content)
+    (content / f"{OSTEOPOROSIS}.json").unlink()
+    monkeypatch.setattr(services, "CONTENT_DIR", content)
+
+
+def test_a_sheet_no_longer_shipped_but_still_shown_is_reported(release_without_osteoporosis):
+    out, err = run()
+
+    assert (
+        f'WARNING: {OSTEOPOROSIS} ("Osteoporosis", at /factsheets/{OSTEOPOROSIS}/) was loaded '
+        f"from factsheets/content/{OSTEOPOROSIS}.json, which this release no longer ships"
+    ) in err
+    assert "withdraw it in admin (untick Published)" in err
+    assert f"load_factsheets --keep {OSTEOPOROSIS}" in err
+    with pytest.raises(
+        CommandError, match=f"no longer shipped but still on the site: {OSTEOPOROSIS}"
+    ):
+        run("--check")
+    # Nothing is taken off the site by the command: that is for someone to decide.
+    assert FactSheet.objects.get(slug=OSTEOPOROSIS).published
+
+
+def test_a_dropped_sheet_withdrawn_in_admin_is_not_reported_again(release_without_osteoporosis):
+    sheet = FactSheet.objects.get(slug=OSTEOPOROSIS)
+    sheet.published = False
+    sheet.save()
+
+    out, err = run("--check")
+
+    assert err == ""
+
+
+def test_a_dropped_sheet_kept_becomes_the_sites_own(release_without_osteoporosis):
+    out, err = run("--keep", OSTEOPOROSIS)
+
+    assert f"{OSTEOPOROSIS}: no longer shipped; kept as this site's own sheet" in out
+    assert err == ""
+    assert FactSheet.objects.get(slug=OSTEOPOROSIS).shipped_slug == ""
+    assert run("--check")[1] == ""
+    with pytest.raises(CommandError, match="No shipped fact sheet is called"):
+        run("--keep", OSTEOPOROSIS)  # not shipped, and no longer loaded from a file
+
+
+def test_a_renamed_out_of_date_sheet_is_named_by_its_shipped_file(site_on_previous_release):
+    sheet = site_on_previous_release
+    sheet.slug = "prostate-cancer"
+    sheet.save()
+
+    out, err = run()
+
+    assert f'WARNING: {PROSTATE} ("Prostate cancer and back pain", now at /factsheets/' in err
+    assert ", now at /factsheets/prostate-cancer/) is out of date" in err
+    assert f"--replace {PROSTATE}" in err
+
+    run("--replace", PROSTATE)
+
+    replaced = FactSheet.objects.get(pk=sheet.pk)
+    assert replaced.slug == "prostate-cancer"  # the site's address is kept
+    assert CORRECTED_WORDS in prostate_text_of(replaced)
+    assert FactSheet.objects.filter(shipped_slug=PROSTATE).count() == 1
+
+
+def prostate_text_of(sheet: FactSheet) -> str:
+    return " ".join(sheet.sections.values_list("body", flat=True))

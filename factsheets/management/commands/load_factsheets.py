@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from factsheets.services import SheetReport, UnknownSheets, update_shipped_content
+from factsheets.services import (
+    SheetReport,
+    UnknownSheets,
+    no_longer_shipped,
+    shipped_sheets,
+    update_shipped_content,
+)
 
 COMMAND = "python manage.py load_factsheets"
 
@@ -26,13 +32,15 @@ class Command(BaseCommand):
             default=[],
             metavar="SLUG",
             help="Leave the named sheets as they are and stop warning that they differ from "
-            "their shipped version, until their shipped file changes again.",
+            "their shipped version, until their shipped file changes again. For a sheet no "
+            "longer shipped: keep it as this site's own and stop warning about it.",
         )
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Exit with status 1 if any sheet is out of date with its shipped version "
-            "(for upgrade scripts and CI). Missing sheets are still loaded.",
+            help="Exit with status 1 if any sheet is out of date with its shipped version, or "
+            "still shown though no longer shipped (for upgrade scripts and CI). Missing sheets "
+            "are still loaded.",
         )
 
     def handle(self, *args, replace=None, keep=(), check=False, **options) -> None:
@@ -47,18 +55,35 @@ class Command(BaseCommand):
         out_of_date = []
         for report in reports:
             if report.out_of_date:
-                out_of_date.append(report.sheet.slug)
+                out_of_date.append(report.shipped.slug)
                 self.stderr.write(self.style.WARNING(self._warning(report)))
             elif options["verbosity"] >= 1:
-                self.stdout.write(f"{report.sheet.slug}: {self._done(report)}")
-        if not out_of_date:
+                self.stdout.write(f"{report.shipped.slug}: {self._done(report)}")
+        shipped = {sheet.slug for sheet in shipped_sheets()}
+        for slug in sorted(set(keep) - shipped):
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"{slug}: no longer shipped; kept as this site's own sheet")
+        dropped = no_longer_shipped()
+        for sheet in dropped:
+            self.stderr.write(self.style.WARNING(self._dropped_warning(sheet)))
+        if not out_of_date and not dropped:
             return
-        summary = (
-            f"{len(out_of_date)} fact sheet{'s are' if len(out_of_date) > 1 else ' is'} out of "
-            f"date with the version shipped with this release: {', '.join(out_of_date)}. The "
-            "site shows what it shows now until each is replaced (--replace SLUG) or kept as it "
-            "is (--keep SLUG)."
-        )
+        parts = []
+        if out_of_date:
+            parts.append(
+                f"{len(out_of_date)} fact sheet{'s are' if len(out_of_date) > 1 else ' is'} out "
+                f"of date with the version shipped with this release: {', '.join(out_of_date)}. "
+                "The site shows what it shows now until each is replaced (--replace SLUG) or kept "
+                "as it is (--keep SLUG)."
+            )
+        if dropped:
+            names = ", ".join(sheet.shipped_slug for sheet in dropped)
+            parts.append(
+                f"{len(dropped)} fact sheet{'s are' if len(dropped) > 1 else ' is'} no longer "
+                f"shipped but still on the site: {names}. Withdraw each in admin (untick "
+                "Published) or keep it as the site's own (--keep SLUG)."
+            )
+        summary = " ".join(parts)
         if check:
             raise CommandError(summary)
         self.stderr.write(self.style.WARNING(f"WARNING: {summary}"))
@@ -88,22 +113,40 @@ class Command(BaseCommand):
         )
 
     @staticmethod
+    def _dropped_warning(sheet) -> str:
+        slug = sheet.shipped_slug
+        return "\n".join(
+            [
+                f'WARNING: {slug} ("{sheet.title}", at {sheet.get_absolute_url()}) was loaded '
+                f"from factsheets/content/{slug}.json, which this release no longer ships, and "
+                "the site still shows it.",
+                "  It may have been dropped because it is wrong or out of date. Either withdraw "
+                "it in admin (untick Published), or keep it as this site's own sheet, no longer "
+                f"compared with any shipped file: {COMMAND} --keep {slug}",
+            ]
+        )
+
+    @staticmethod
     def _warning(report: SheetReport) -> str:
-        slug, title = report.sheet.slug, report.sheet.title
+        slug = report.shipped.slug
+        name = f'{slug} ("{report.sheet.title}"'
+        if report.sheet.slug != slug:  # renamed on this site
+            name += f", now at {report.sheet.get_absolute_url()}"
+        name += ")"
         file = f"factsheets/content/{report.shipped.path.name}"
         if report.sheet.shipped_sha256:
             lines = [
-                f'WARNING: {slug} ("{title}") is out of date: its shipped version ({file}) has '
+                f"WARNING: {name} is out of date: its shipped version ({file}) has "
                 "changed since this site loaded it, and the site still shows the old version."
             ]
         elif report.earlier_version:
             lines = [
-                f'WARNING: {slug} ("{title}") is out of date: the site shows a version shipped '
+                f"WARNING: {name} is out of date: the site shows a version shipped "
                 f"with an earlier release, and this release ships a new one ({file})."
             ]
         else:
             lines = [
-                f'WARNING: {slug} ("{title}") differs from the version shipped with this release '
+                f"WARNING: {name} differs from the version shipped with this release "
                 f"({file}), and the site has no record of which version it was loaded from (it was "
                 "loaded before load_factsheets kept one). The differences may be wording from an "
                 "earlier release, staff edits, or both."
