@@ -49,10 +49,14 @@ def parse(phone: str, email: str, address: str, region: str) -> ClinicContact:
             validate_email(email)
         except ValidationError:
             raise ImproperlyConfigured(f"CLINIC_EMAIL {email!r} is not an email address.") from None
-    national, uri = phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.RFC3966
+    formats = phonenumbers.PhoneNumberFormat
+    # As dialled from the UK: "0161 496 0000", or "+353 1 234 5678" for a number abroad.
+    shown = formats.NATIONAL
+    if number and phonenumbers.region_code_for_number(number) != region:
+        shown = formats.INTERNATIONAL
     return ClinicContact(
-        phone=phonenumbers.format_number(number, national) if number else "",
-        phone_uri=phonenumbers.format_number(number, uri) if number else "",
+        phone=phonenumbers.format_number(number, shown) if number else "",
+        phone_uri=phonenumbers.format_number(number, formats.RFC3966) if number else "",
         email=email,
         address=" ".join(address.split()),
     )

@@ -8,6 +8,17 @@ from .models import FactSheet, FormerSlug, RedFlag, RelatedSheet, Section, Sheet
 CELL_SEPARATOR = "|"
 
 
+class TextField(forms.CharField):
+    """Text from a textarea, with the browser's CRLF line endings made LF as stored: a Save
+    that changes no word is then no change (no new content version), and blank lines still
+    part a section's paragraphs."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class LinesField(forms.CharField):
     """A list of strings edited as one item per line."""
 
@@ -74,6 +85,7 @@ class SheetTableForm(forms.ModelForm):
 
 
 class SectionForm(forms.ModelForm):
+    body = TextField(help_text=Section._meta.get_field("body").help_text)
     bullets = LinesField(required=False, help_text="Optional: one point per line.")
 
     class Meta:

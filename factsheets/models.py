@@ -163,7 +163,9 @@ class FactSheet(models.Model):
                 # A sheet on the site owns its address: another sheet's former address is let
                 # go. A draft does not take one over, so links to it still lead somewhere.
                 FormerSlug.objects.filter(slug=slug).delete()
-            if renamed_from:
+            if renamed_from and (before["published"] or self.withdrawn_at):
+                # Only an address that showed a page: a draft's never did (and one given
+                # another sheet's former address must not take it over by moving on).
                 FormerSlug.objects.update_or_create(
                     slug=renamed_from, defaults={"sheet": self, "replaced_at": timezone.now()}
                 )
@@ -220,7 +222,8 @@ class Section(models.Model):
 
     @property
     def paragraphs(self) -> list[str]:
-        return [p.strip() for p in self.body.split("\n\n") if p.strip()]
+        # Bodies saved from a browser before TextField (factsheets/admin.py) may hold CRLFs.
+        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
 
 class SheetTable(models.Model):

@@ -58,9 +58,11 @@ def moved_or_withdrawn(slug: str) -> FactSheet:
     Its pages live on in open browser tabs and shared caches (for up to a minute or so), and
     their forms post to the address they came from.
     """
-    sheet = _public(FactSheet.objects.filter(slug=slug)) or _public(
-        FactSheet.objects.filter(former_slugs__slug=slug)
-    )
+    here = _public(FactSheet.objects.filter(slug=slug))
+    moved = _public(FactSheet.objects.filter(former_slugs__slug=slug))
+    # A sheet still on the site that left this address wins over one withdrawn here since.
+    sheet = moved if moved and moved.published and not (here and here.published) else here
+    sheet = sheet or moved
     if sheet is None:
         raise Http404("No fact sheet has this address.")
     return sheet

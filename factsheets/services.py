@@ -307,11 +307,6 @@ def _update_one(shipped: ShippedSheet, *, replace: bool, keep: bool) -> SheetRep
         or sheets.filter(slug=shipped.slug, shipped_slug="").first()
     )
     if existing is None:
-        if sheets.filter(slug=shipped.slug).exists():
-            raise ValueError(
-                f"The shipped sheet {shipped.slug} cannot be loaded: another sheet, loaded from "
-                "another file and renamed, has its address. Rename that sheet in admin first."
-            )
         return SheetReport(_write(shipped, None), shipped, "loaded", same_as_shipped=True)
     now = content_fingerprint(existing)
     staff_edits = _staff_edits(existing, now)
@@ -332,11 +327,14 @@ def _update_one(shipped: ShippedSheet, *, replace: bool, keep: bool) -> SheetRep
     if same:
         # It already holds exactly what the file ships (loaded from it, an unchanged file
         # reformatted, or the change made by hand): up to date, whatever was recorded.
-        if (existing.shipped_sha256, existing.loaded_content_sha256) != (shipped.sha256, now):
-            records.update(shipped_sha256=shipped.sha256, loaded_content_sha256=now)
+        recorded = (existing.shipped_slug, existing.shipped_sha256, existing.loaded_content_sha256)
+        if recorded != (shipped.slug, shipped.sha256, now):
+            records.update(
+                shipped_slug=shipped.slug, shipped_sha256=shipped.sha256, loaded_content_sha256=now
+            )
         return SheetReport(existing, shipped, "unchanged", staff_edits=False, same_as_shipped=True)
     if keep:
-        fields = {"shipped_sha256": shipped.sha256}
+        fields = {"shipped_slug": shipped.slug, "shipped_sha256": shipped.sha256}
         if earlier:
             fields["loaded_content_sha256"] = now
         records.update(**fields)
@@ -379,12 +377,41 @@ def update_shipped_content(
         raise UnknownSheets(unknown, slugs)
     if both := to_replace & to_keep:
         raise ValueError(f"Asked both to replace and to keep: {', '.join(sorted(both))}.")
+    if taken := _addresses_taken(sheets):
+        raise ValueError(
+            "Nothing was changed: "
+            + " ".join(
+                f"the shipped sheet {shipped.slug} cannot be loaded, because the sheet at its "
+                f"address is the shipped sheet {holder.shipped_slug}, renamed since."
+                for shipped, holder in taken
+            )
+            + " Rename that sheet in admin, then run this again."
+        )
     if adopted := to_keep & dropped:
         # No longer shipped, and kept: the site's own sheet from now on (bookkeeping only).
         FactSheet.objects.filter(shipped_slug__in=adopted).update(shipped_slug="")
     return [
         _update_one(shipped, replace=shipped.slug in to_replace, keep=shipped.slug in to_keep)
         for shipped in sheets
+    ]
+
+
+def _addresses_taken(sheets: list[ShippedSheet]) -> list[tuple[ShippedSheet, FactSheet]]:
+    """Shipped sheets not yet loaded whose address another shipped sheet, renamed, now holds:
+    found before anything is written, so a load never stops half done."""
+    loaded = set(FactSheet.objects.exclude(shipped_slug="").values_list("shipped_slug", flat=True))
+    holders = {
+        sheet.slug: sheet
+        for sheet in FactSheet.objects.filter(slug__in=[s.slug for s in sheets]).exclude(
+            shipped_slug=""
+        )
+    }
+    return [
+        (shipped, holders[shipped.slug])
+        for shipped in sheets
+        if shipped.slug not in loaded
+        and shipped.slug in holders
+        and holders[shipped.slug].shipped_slug != shipped.slug
     ]
 
 

@@ -48,14 +48,19 @@ def _posted_sheet(request: HttpRequest, slug: str) -> FactSheet:
     been given to another sheet since (a rename, then a new sheet there); pages from before
     the forms carried it say only their address."""
     posted = request.POST.get("sheet", "")
+    pk = int(posted) if posted.isascii() and posted.isdigit() and len(posted) < 19 else None
     try:
         sheet = _sheet(slug)
     except Http404:
-        if not posted.isdigit():
+        if pk is None:
             raise
         sheet = None
-    if posted.isdigit() and (sheet is None or sheet.pk != int(posted)):
-        sheet = public_sheet(int(posted))
+    if pk is not None and (sheet is None or sheet.pk != pk):
+        try:
+            sheet = public_sheet(pk)
+        except Http404:
+            if sheet is None:  # neither names a sheet that is or was on the site
+                raise
     return sheet
 
 

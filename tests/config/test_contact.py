@@ -70,3 +70,10 @@ def test_check_warns_in_production_when_patients_cannot_be_told_how_to_reach_the
     unset = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "CLINIC_ADDRESS": ""}
     with override_settings(DEBUG=debug, **(unset | contact)):
         assert _contact_warnings() == (["clinic.W001"] if warned else [])
+
+
+@override_settings(CLINIC_PHONE="+353 1 234 5678", CLINIC_EMAIL="", CLINIC_ADDRESS="")
+def test_a_clinic_number_abroad_is_shown_as_dialled_from_the_uk(client, db):
+    footer = _footer(client.get("/privacy/").content.decode())
+
+    assert 'call <a href="tel:+353-1-234-5678">+353 1 234 5678</a></p>' in footer

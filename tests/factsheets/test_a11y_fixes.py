@@ -196,6 +196,10 @@ def test_links_keep_their_yellow_highlight_on_focus():
     assert style.get("background") == YELLOW and style.get("color") == DARK
 
 
+def test_the_focused_site_name_is_dark_on_yellow_not_white():
+    assert _declared(".site-header__name:focus").get("color") == DARK
+
+
 def test_a_focused_links_dark_bar_is_not_covered_by_an_outline():
     style = _declared("a:focus")
 

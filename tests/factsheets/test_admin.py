@@ -20,7 +20,9 @@ def _change_url(sheet: FactSheet) -> str:
 
 
 def _form_as_submitted(admin_client, sheet: FactSheet) -> dict[str, str]:
-    return form_data(admin_client.get(_change_url(sheet)).content.decode(), "factsheet_form")
+    """The change form as a browser sends it: textareas' lines end in CRLF (the HTML spec)."""
+    data = form_data(admin_client.get(_change_url(sheet)).content.decode(), "factsheet_form")
+    return {name: value.replace("\n", "\r\n") for name, value in data.items()}
 
 
 def test_factsheet_change_page_renders_every_inline(admin_client, spinal_metastases):
@@ -176,3 +178,16 @@ def test_every_shipped_sheet_can_be_saved_from_its_change_page(admin_client, shi
 
     assert response.status_code == 302, (len(data), len(urlencode(data, doseq=True)))
     assert FactSheet.objects.get(pk=sheet.pk).summary.endswith("Checked by staff.")
+
+
+def test_a_section_edited_in_a_browser_keeps_its_paragraphs_apart(
+    admin_client, client, spinal_metastases
+):
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["sections-0-body"] = "A first paragraph, edited.\r\n\r\nA second paragraph, edited."
+
+    assert admin_client.post(_change_url(spinal_metastases), data).status_code == 302
+
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+    assert "<p>A first paragraph, edited.</p><p>A second paragraph, edited.</p>" in html
+    assert "\r" not in spinal_metastases.sections.first().body

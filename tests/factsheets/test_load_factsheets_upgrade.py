@@ -419,3 +419,36 @@ def test_a_renamed_out_of_date_sheet_is_named_by_its_shipped_file(site_on_previo
 
 def prostate_text_of(sheet: FactSheet) -> str:
     return " ".join(sheet.sections.values_list("body", flat=True))
+
+
+def test_a_shipped_sheet_whose_address_a_renamed_sheet_holds_stops_the_load_before_writing(
+    db, tmp_path, monkeypatch
+):
+    run()
+    FactSheet.objects.filter(slug=OSTEOPOROSIS).update(slug="bone-thinning")
+    content = tmp_path / "content"
+    shutil.copytree(SHIPPED, content)
+    # A later release ships a new sheet at the address the renamed one now has, and another.
+    for slug in ["bone-thinning", "a-first-new-sheet"]:
+        data = json.loads((content / f"{OSTEOPOROSIS}.json").read_text()) | {"slug": slug}
+        (content / f"{slug}.json").write_text(json.dumps(data))
+    monkeypatch.setattr(services, "CONTENT_DIR", content)
+    sheets = FactSheet.objects.count()
+
+    with pytest.raises(CommandError) as failed:
+        run()
+
+    assert "Nothing was changed: the shipped sheet bone-thinning cannot be loaded" in str(
+        failed.value
+    )
+    assert f"is the shipped sheet {OSTEOPOROSIS}, renamed since" in str(failed.value)
+    assert FactSheet.objects.count() == sheets  # not even the sheet before it in the list
+
+
+def test_a_sheet_found_by_its_address_has_its_file_recorded(db):
+    run()
+    FactSheet.objects.filter(slug=OSTEOPOROSIS).update(shipped_slug="")  # as loaded before 0006
+
+    run()
+
+    assert FactSheet.objects.get(slug=OSTEOPOROSIS).shipped_slug == OSTEOPOROSIS

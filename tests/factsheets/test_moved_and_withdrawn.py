@@ -233,6 +233,57 @@ def test_saving_only_some_fields_acts_only_on_those(spinal_metastases):
     assert list(FormerSlug.objects.values_list("slug", flat=True)) == [OLD]
 
 
+def test_renaming_a_draft_off_a_former_address_leaves_that_address_alone(
+    client, editor, spinal_metastases
+):
+    _edit(editor, spinal_metastases, slug=NEW)
+    draft = _new_sheet(slug=OLD, published=False)
+
+    draft.slug = "somewhere-else"
+    draft.save()
+
+    assert client.get(f"/factsheets/{OLD}/")["Location"] == f"/factsheets/{NEW}/"
+    assert FormerSlug.objects.get().sheet == spinal_metastases
+
+
+def test_a_sheet_withdrawn_at_a_former_address_does_not_hide_where_it_leads(
+    client, editor, spinal_metastases
+):
+    _edit(editor, spinal_metastases, slug=NEW)
+    withdrawn = _new_sheet(slug="elsewhere", published=True)
+    withdrawn.published = False
+    withdrawn.save()
+    withdrawn.slug = OLD  # a withdrawn sheet does not take an address over
+    withdrawn.save()
+
+    assert client.get(f"/factsheets/{OLD}/")["Location"] == f"/factsheets/{NEW}/"
+
+
+@pytest.mark.parametrize("posted", ["\u00b2", "9" * 5000, "-1", ""])
+def test_a_garbled_sheet_id_falls_back_to_the_address(
+    client, spinal_metastases, valid_consultation, posted
+):
+    response = client.post(
+        f"/factsheets/{OLD}/consultation/", valid_consultation | {"sheet": posted}
+    )
+
+    assert response.status_code == 302
+    assert ConsultationRequest.objects.get().sheet == spinal_metastases
+
+
+def test_a_drafts_id_posted_to_a_live_address_is_taken_on_the_live_sheet(
+    client, spinal_metastases, valid_consultation
+):
+    draft = _new_sheet(slug="draft-sheet", published=False)
+
+    response = client.post(
+        f"/factsheets/{OLD}/consultation/", valid_consultation | {"sheet": str(draft.pk)}
+    )
+
+    assert response.status_code == 302
+    assert ConsultationRequest.objects.get().sheet == spinal_metastases
+
+
 # --- withdrawn ---------------------------------------------------------------------------------
 
 
