@@ -2,9 +2,11 @@
 the calm reminder on routine confirmation pages, page titles for an urgent outcome, and the
 consultation promise said the same way everywhere."""
 
+import hashlib
 import re
 from pathlib import Path
 
+import crispy_bootstrap5
 import pytest
 from django.conf import settings
 from django.utils.html import escape
@@ -133,6 +135,27 @@ def test_the_consent_box_shows_its_error_on_a_line_above_it(client, spinal_metas
     assert re.search(
         r"\.form-check > \.invalid-feedback, \.form-check > \.form-text \{ flex-basis: 100%;",
         SITE_CSS.read_text(),
+    )
+
+
+# The crispy-bootstrap5 templates copied into templates/bootstrap5/ and changed there, with the
+# SHA-256 of the original each copy was made from (crispy-bootstrap5 2026.9).
+COPIED_FROM = {
+    "bootstrap5/field.html": "1c6d91cfb43dd8909234f977c7934c9d9cc787fba77c33dec505d7717dfc1b99",
+    "bootstrap5/layout/radio_checkbox_select.html": (
+        "892a6889cfc317932949bef82d44bb1e21c4ea755ca2f6c15e66a132b89eb328"
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "sha256"), COPIED_FROM.items())
+def test_the_crispy_templates_we_override_are_still_the_ones_we_copied(name, sha256):
+    """An upgrade that changes an original would otherwise be hidden by our older copy: then
+    make the same change to the new original, copy it over ours and update the hash here."""
+    original = Path(crispy_bootstrap5.__file__).parent / "templates" / name
+
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == sha256, (
+        f"crispy-bootstrap5's {name} has changed since templates/{name} was copied from it"
     )
 
 
