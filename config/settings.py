@@ -214,7 +214,7 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Spinal Clinic")
 # How patients reach the clinic about a request or their data: shown in every page's footer and
 # in the privacy notice, which must say how to ask for a copy of one's details or their erasure.
 # Checked here, so a typo stops the site rather than sending patients elsewhere; with none
-# set, `manage.py check` (and migrate) warns outside DEBUG.
+# set, every manage.py command that runs the system checks warns outside DEBUG.
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="")

@@ -171,11 +171,6 @@ class FactSheetAdmin(admin.ModelAdmin):
         FormerSlugInline,
     ]
 
-    def save_model(self, request: HttpRequest, obj: FactSheet, form, change: bool) -> None:
-        if not change:
-            obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         """Save the inlines, then raise the version and the date only if anything changed:
         each emailed report names the version it used, and the page's Last-Modified is the

@@ -60,9 +60,8 @@ def moved_or_withdrawn(slug: str) -> FactSheet:
     """
     here = _public(FactSheet.objects.filter(slug=slug))
     moved = _public(FactSheet.objects.filter(former_slugs__slug=slug))
-    # A sheet still on the site that left this address wins over one withdrawn here since.
-    sheet = moved if moved and moved.published and not (here and here.published) else here
-    sheet = sheet or moved
+    # A sheet still on the site wins: one that left this address over one withdrawn here since.
+    sheet = next((s for s in (here, moved) if s and s.published), here or moved)
     if sheet is None:
         raise Http404("No fact sheet has this address.")
     return sheet

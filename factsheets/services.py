@@ -415,12 +415,12 @@ def _addresses_taken(sheets: list[ShippedSheet]) -> list[tuple[ShippedSheet, Fac
     ]
 
 
-def no_longer_shipped() -> list[FactSheet]:
-    """Published sheets loaded from a file this release no longer ships. It may have been
-    dropped because it is wrong or out of date, so the site should not go on showing it
-    without someone deciding to: withdraw it in admin, or keep it (``keep``) as the site's own.
+def no_longer_shipped(slugs: Collection[str]) -> list[FactSheet]:
+    """Published sheets loaded from a file this release, which ships ``slugs``, no longer
+    ships. It may have been dropped because it is wrong or out of date, so the site should not
+    go on showing it without someone deciding to: withdraw it in admin, or keep it (``keep``)
+    as the site's own.
     """
-    slugs = [shipped.slug for shipped in shipped_sheets()]
     return list(
         FactSheet.objects.published()
         .exclude(shipped_slug="")

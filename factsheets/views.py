@@ -45,13 +45,14 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def withdrawn_page(request: HttpRequest, sheet: FactSheet, **context) -> HttpResponse:
+def withdrawn_page(
+    request: HttpRequest, sheet: FactSheet, *, status: int = 200, **context
+) -> HttpResponse:
     """A sheet taken off the site: says so, shows none of its content, and points on.
 
     The lead views show it too, for what is posted from copies of the page still open
     (``outcome``, a bound consultation ``form``, ``report_refused``, ``report_unsent``).
     """
-    status = context.pop("status", 200)
     return render(request, "factsheets/withdrawn.html", {"sheet": sheet} | context, status=status)
 
 

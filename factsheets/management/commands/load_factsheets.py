@@ -4,7 +4,6 @@ from factsheets.services import (
     SheetReport,
     UnknownSheets,
     no_longer_shipped,
-    shipped_sheets,
     update_shipped_content,
 )
 
@@ -59,11 +58,11 @@ class Command(BaseCommand):
                 self.stderr.write(self.style.WARNING(self._warning(report)))
             elif options["verbosity"] >= 1:
                 self.stdout.write(f"{report.shipped.slug}: {self._done(report)}")
-        shipped = {sheet.slug for sheet in shipped_sheets()}
+        shipped = {report.shipped.slug for report in reports}
         for slug in sorted(set(keep) - shipped):
             if options["verbosity"] >= 1:
                 self.stdout.write(f"{slug}: no longer shipped; kept as this site's own sheet")
-        dropped = no_longer_shipped()
+        dropped = no_longer_shipped(shipped)
         for sheet in dropped:
             self.stderr.write(self.style.WARNING(self._dropped_warning(sheet)))
         if not out_of_date and not dropped:
