@@ -102,7 +102,7 @@ def test_a_post_refused_at_the_limit_is_saved_when_sent_again_later(
     assert ReportRequest.objects.filter(name="Second Request").count() == 1
 
 
-@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="2/m")
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="2/h")
 def test_too_many_posts_for_one_email_are_limited_across_addresses(spinal_metastases, valid_report):
     def post_from(ip: str, name: str):
         return Client(REMOTE_ADDR=ip).post(REPORT_URL, valid_report | {"report-name": name})
@@ -344,7 +344,7 @@ def test_markup_in_a_name_is_escaped_in_the_html_email(client, spinal_metastases
     assert "&lt;b&gt;Bold&lt;/b&gt;&lt;script&gt;x()&lt;/script&gt;" in html
 
 
-@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="2/m")
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="2/h")
 def test_one_mailbox_written_differently_shares_one_allowance(spinal_metastases, valid_report):
     """ "+tags", capitals and a domain's Unicode or ASCII form all reach the same inbox."""
     addresses = ["ada@bücher.example", "Ada+1@BÜCHER.example", "ada+2@xn--bcher-kva.example"]
@@ -359,7 +359,7 @@ def test_one_mailbox_written_differently_shares_one_allowance(spinal_metastases,
     assert statuses == [302, 302, 429]
 
 
-@override_settings(FORM_RATE_PER_IP="100/m", FORM_RATE_PER_EMAIL="1/m")
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="1/h")
 def test_another_forms_email_field_does_not_move_a_post_onto_a_fresh_allowance(
     spinal_metastases, valid_consultation
 ):
