@@ -95,6 +95,9 @@ class SectionForm(forms.ModelForm):
 
 class FactSheetForm(forms.ModelForm):
     questions = LinesField(required=False, help_text="Optional: one question per line.")
+    # The content version the page showed. Admin writes every field and inline back on Save,
+    # so a page opened before a colleague's save would put their words back as they were.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = FactSheet
@@ -111,6 +114,30 @@ class FactSheetForm(forms.ModelForm):
             "asks_cancer_history",
             "questions",
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.content_version
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Read and locked until the save is done (admin saves in one transaction), so
+            # of two editors who press Save together, the second waits and sees the first's.
+            current = (
+                FactSheet.objects.select_for_update()
+                .values_list("content_version", flat=True)
+                .get(pk=self.instance.pk)
+            )
+            if cleaned.get("opened_version") != current:
+                raise forms.ValidationError(
+                    "Someone else saved changes to this sheet after you opened it, so nothing "
+                    "you entered was saved: saving it would have put their changes back as "
+                    "they were. What you typed is still below. Copy anything you need, then "
+                    "open the sheet again and make your changes to the version it has now."
+                )
+        return cleaned
 
 
 class RedFlagInline(admin.TabularInline):

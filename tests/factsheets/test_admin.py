@@ -1,18 +1,23 @@
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from factsheets.admin import SheetTableForm
 from factsheets.models import FactSheet, SheetTable
-from tests.factories import FactSheetFactory
+from tests.db_locks import raw_connections, sessions_waiting_on_a_lock
+from tests.factories import FactSheetFactory, UserFactory
 from tests.html_forms import form_data
 
 SHIPPED_SLUGS = sorted(
     path.stem for path in (Path(__file__).parents[2] / "factsheets" / "content").glob("*.json")
 )
 INLINE_PREFIXES = ["red_flags", "sections", "tables", "related", "sources"]
+SOMEONE_ELSE_SAVED = "Someone else saved changes to this sheet after you opened it"
 
 
 def _change_url(sheet: FactSheet) -> str:
@@ -191,3 +196,94 @@ def test_a_section_edited_in_a_browser_keeps_its_paragraphs_apart(
     html = client.get(spinal_metastases.get_absolute_url()).content.decode()
     assert "<p>A first paragraph, edited.</p><p>A second paragraph, edited.</p>" in html
     assert "\r" not in spinal_metastases.sections.first().body
+
+
+def _content_editor() -> Client:
+    client = Client()
+    client.force_login(UserFactory(groups=["Content editor"]))
+    return client
+
+
+@pytest.mark.parametrize(
+    "my_edit",
+    [
+        {"subtitle": "My subtitle."},
+        {"sections-0-body": "My section text."},
+        {},  # Save pressed with nothing changed: it would still write the old words back
+    ],
+    ids=["a field", "an inline", "nothing"],
+)
+def test_a_page_opened_before_a_colleagues_save_does_not_put_their_words_back(
+    admin_client, spinal_metastases, my_edit
+):
+    before = spinal_metastases.content_version
+    mine = _form_as_submitted(admin_client, spinal_metastases)  # opened first, left open
+    colleague = _content_editor()
+    theirs = _form_as_submitted(colleague, spinal_metastases)
+    theirs["summary"] = "Corrected by a colleague."
+    assert colleague.post(_change_url(spinal_metastases), theirs).status_code == 302
+
+    response = admin_client.post(_change_url(spinal_metastases), mine | my_edit)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert SOMEONE_ELSE_SAVED in html
+    for typed in my_edit.values():
+        assert typed in html  # kept on the page to copy
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert sheet.summary == "Corrected by a colleague."
+    assert sheet.subtitle == spinal_metastases.subtitle
+    assert sheet.sections.first().body == spinal_metastases.sections.first().body
+    assert sheet.content_version == before + 1
+
+    # Opened again, the page shows the colleague's words and saves over them knowingly.
+    again = _form_as_submitted(admin_client, spinal_metastases) | {"subtitle": "My subtitle."}
+    assert admin_client.post(_change_url(spinal_metastases), again).status_code == 302
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert (sheet.summary, sheet.subtitle) == ("Corrected by a colleague.", "My subtitle.")
+    assert sheet.content_version == before + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_editors_pressing_save_together_the_second_is_told_and_changes_nothing(
+    shipped_sheets,
+):
+    """Both pages were opened at the same version and both saves arrive while the row is
+    held: the first to get it saves, the other must see that save, not write over it."""
+    sheet = shipped_sheets["spinal-metastases"]
+    before = sheet.content_version
+    editors = {"summary": _content_editor(), "subtitle": _content_editor()}
+    pages = {field: _form_as_submitted(client, sheet) for field, client in editors.items()}
+    connection.close()
+    locker, watcher = raw_connections(connection, 2)
+    watcher.autocommit = True
+    with locker.cursor() as cursor:
+        cursor.execute("SELECT id FROM factsheets_factsheet WHERE id = %s FOR UPDATE", [sheet.pk])
+
+    def save(field: str):
+        try:
+            data = pages[field] | {field: f"Edited {field}."}
+            return editors[field].post(_change_url(sheet), data)
+        finally:
+            connection.close()
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        saves = {field: pool.submit(save, field) for field in editors}
+        sessions_waiting_on_a_lock(watcher, count=2, query_like='%"factsheets_factsheet"%')
+        locker.rollback()
+        responses = {field: saving.result(timeout=60) for field, saving in saves.items()}
+    finally:
+        locker.close()
+        pool.shutdown()
+        watcher.close()
+
+    statuses = sorted(response.status_code for response in responses.values())
+    assert statuses == [200, 302]
+    [(loser, refused)] = [(f, r) for f, r in responses.items() if r.status_code == 200]
+    [winner] = [field for field in editors if field != loser]
+    assert SOMEONE_ELSE_SAVED in refused.content.decode()
+    saved = FactSheet.objects.get(pk=sheet.pk)
+    assert getattr(saved, winner) == f"Edited {winner}."
+    assert getattr(saved, loser) == getattr(sheet, loser)
+    assert saved.content_version == before + 1
