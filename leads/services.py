@@ -138,9 +138,12 @@ def create_report_request(
 def resend_failed_reports(
     *, request_ids: list[int], by: AbstractBaseUser | None = None
 ) -> list[int]:
-    """Put failed report requests back in the queue through the normal task path.
+    """Put failed report requests back in the queue through the normal task path, with a
+    fresh set of attempts: a failed row has used all of them, so with its count kept the
+    first "try again later" after a resend would fail it at once.
 
-    Saved row by row (not ``update()``) so each resend shows in the request's history.
+    Saved row by row (not ``update()``) so each resend shows in the request's history (where
+    the earlier attempts stay on record).
     """
     reports = list(
         ReportRequest.objects.select_for_update().filter(
@@ -151,6 +154,7 @@ def resend_failed_reports(
     for report in reports:
         report.status = ReportStatus.QUEUED
         report.last_error = ""
+        report.attempts = 0
         save_with_history(report, by=by, reason="Resend requested")
     for pk in ids:
         _after_commit(

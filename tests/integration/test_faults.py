@@ -222,6 +222,35 @@ def test_smtp_away_retries_then_fails_with_the_reason_and_a_resend_sends_once(
     wait_until(lambda: status_of(request.pk).status == "sent", "the resend to be sent")
 
 
+def test_a_resend_gets_its_attempts_again_so_one_refusal_does_not_fail_it(
+    broker, spawn, smtp, smtp_server, sheet
+):
+    """Staff press Resend on reports that used up their attempts while the mail provider was
+    away, and the provider is still throttling: the first "try later" must be retried, not
+    fail the report at once, or the patient never gets it."""
+    request = make_request(sheet)
+    first = spawn("worker", smtp_port=free_port(), REPORT_MAX_ATTEMPTS="3")  # refused
+    enqueue(broker, request.pk)
+    wait_until(lambda: status_of(request.pk).status == "failed", "the request to be failed")
+    assert status_of(request.pk).attempts == 3
+    first.terminate()
+    first.wait(timeout=15)
+
+    from leads.services import resend_failed_reports
+
+    smtp.refuse_rcpt_with = "421 4.7.0 Too many messages, try again later"
+    spawn("worker", REPORT_MAX_ATTEMPTS="3", REPORT_RETRY_BASE_SECONDS="2")  # time to stop it
+    with _enqueue_via(broker):
+        assert resend_failed_reports(request_ids=[request.pk]) == [request.pk]
+    wait_until(lambda: smtp.refused >= 1, "the resend to be refused once")
+    smtp.refuse_rcpt_with = None
+
+    assert len(smtp.wait_for(1, settle=3)) == 1
+    wait_until(lambda: status_of(request.pk).status == "sent", "the retry to be sent")
+    assert smtp.refused == 1
+    assert status_of(request.pk).attempts == 2  # this round: the refusal and the send
+
+
 def test_a_mailbox_refusing_for_a_while_gets_every_attempt_then_fails_with_no_address_logged(
     broker, spawn, smtp, sheet, tmp_path
 ):
