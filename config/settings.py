@@ -344,6 +344,7 @@ FORM_RATE_PER_IP = env.str("FORM_RATE_PER_IP", default="20/h")
 FORM_RATE_PER_EMAIL = env.str("FORM_RATE_PER_EMAIL", default="5/h")
 RATELIMIT_VIEW = "config.views.rate_limited"
 RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop patients reaching us
+RATELIMIT_HASH_ALGORITHM = "leads.guards.KeyedHash"  # counters' names keyed, not plain hashes
 # Behind a proxy set RATELIMIT_IP_META_KEY to the header it writes, e.g. HTTP_X_REAL_IP.
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # Seconds during which the same submission again (a double click, a refresh) makes no new row.

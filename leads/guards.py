@@ -15,6 +15,19 @@ from django_ratelimit.core import get_usage
 logger = logging.getLogger(__name__)
 
 
+class KeyedHash:
+    """How django-ratelimit names its counters in the cache (RATELIMIT_HASH_ALGORITHM): keyed
+    with the site's secret. Its default, a plain SHA-256 of the form, the email address and the
+    time window, lets anyone who can read the cache check whether a given address (or IP
+    address) sent a consultation request this hour, as for the double-click guard below."""
+
+    def __init__(self, data: bytes) -> None:
+        self._hmac = salted_hmac("leads.guards.ratelimit", data, algorithm="sha256")
+
+    def hexdigest(self) -> str:
+        return self._hmac.hexdigest()
+
+
 def _email_key(group: str, request: HttpRequest) -> str:
     """The address this form's own email field names, in one form per mailbox: lower case,
     no "+tag" and the domain in its ASCII form, so "Ada+1@Example.com" and "ada@example.com"

@@ -6,10 +6,12 @@ import unicodedata
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_ratelimit import core as ratelimit
 from pypdf import PdfReader
 
 from leads import guards
@@ -111,6 +113,30 @@ def test_too_many_posts_for_one_email_are_limited_across_addresses(spinal_metast
     assert post_from("10.0.0.2", "Two").status_code == 302
     assert post_from("10.0.0.3", "Three").status_code == 429
     assert post_from("10.0.0.4", "Four").status_code == 429
+
+
+@override_settings(FORM_RATE_PER_IP="50/h", FORM_RATE_PER_EMAIL="10/h")
+def test_the_rate_limit_counters_do_not_tell_a_cache_reader_who_sent_a_request(
+    client, spinal_metastases, valid_consultation
+):
+    """Someone who can read the cache (Redis) and guesses an address, email or IP, must not
+    learn from the counters' names that it asked for a consultation this hour."""
+    email = "jane.private@example.com"
+    posted = client.post(CONSULTATION_URL, valid_consultation | {"consultation-email": email})
+    assert posted.status_code == 302
+
+    def counter(group: str, rate: str, value: str) -> int | None:
+        window = ratelimit._get_window(value, ratelimit._split_rate(rate)[1])
+        return cache.get(ratelimit._make_cache_key(group, window, rate, value, ratelimit.ALL))
+
+    counters = [
+        ("leads.consultation.email", "10/h", email),
+        ("leads.consultation.ip", "50/h", "127.0.0.1"),
+    ]
+    with override_settings(RATELIMIT_HASH_ALGORITHM="hashlib.sha256"):  # the library's default
+        assert [counter(*guess) for guess in counters] == [None, None]
+    # They are there, counting, under names only the site's secret makes.
+    assert [counter(*guess) for guess in counters] == [1, 1]
 
 
 def test_a_bot_filling_the_honeypot_gets_a_normal_page_and_nothing_is_saved(
