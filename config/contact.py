@@ -44,11 +44,7 @@ def parse(phone: str, email: str, address: str, region: str) -> ClinicContact:
             raise ImproperlyConfigured(
                 f"CLINIC_PHONE {phone!r} is not a valid phone number (e.g. 0161 496 0000)."
             )
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise ImproperlyConfigured(f"CLINIC_EMAIL {email!r} is not an email address.") from None
+    check_email("CLINIC_EMAIL", email)
     formats = phonenumbers.PhoneNumberFormat
     # As dialled from the UK: "0161 496 0000", or "+353 1 234 5678" for a number abroad.
     shown = formats.NATIONAL
@@ -89,3 +85,12 @@ def contact_is_set(app_configs=None, **kwargs) -> list:
             id="clinic.W001",
         )
     ]
+
+
+def check_email(setting: str, value: str) -> None:
+    """ImproperlyConfigured naming ``setting`` if ``value`` is set and not an email address."""
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{setting} {value!r} is not an email address.") from None

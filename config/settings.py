@@ -209,7 +209,9 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Spinal Clinic <no-reply@localhost>")
 REPLY_TO_EMAIL = env.str("REPLY_TO_EMAIL", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-CLINIC_NOTIFY_EMAIL = env.str("CLINIC_NOTIFY_EMAIL", default="clinic@localhost")
+# Told about each new consultation request, urgent ones included: without it (or with a typo)
+# staff learn of a request only by opening admin, so outside DEBUG it must be set, and valid.
+CLINIC_NOTIFY_EMAIL = env.str("CLINIC_NOTIFY_EMAIL", default="clinic@localhost" if DEBUG else "")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Spinal Clinic")
 # How patients reach the clinic about a request or their data: shown in every page's footer and
 # in the privacy notice, which must say how to ask for a copy of one's details or their erasure.
@@ -226,6 +228,12 @@ if not DEBUG and not SITE_URL:
     raise ImproperlyConfigured(
         "SITE_URL is not set. Set it to the site's public address, like https://clinic.example."
     )
+if not DEBUG and not CLINIC_NOTIFY_EMAIL:
+    raise ImproperlyConfigured(
+        "CLINIC_NOTIFY_EMAIL is not set. Set it to the inbox where staff triage consultation "
+        "requests: without it nobody is told when a patient asks for one, however urgent."
+    )
+contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: two folders under var/,

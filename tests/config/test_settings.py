@@ -11,7 +11,7 @@ from config.settings import _mailer_from_url
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_VARS = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL",
-    "DEFAULT_FROM_EMAIL", "CLINIC_NOTIFY_EMAIL", "SECURE_SSL_REDIRECT", "STATIC_ROOT",
+    "DEFAULT_FROM_EMAIL", "SECURE_SSL_REDIRECT", "STATIC_ROOT",
 )  # fmt: skip
 
 
@@ -46,6 +46,26 @@ def test_production_mode_without_site_url_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert b"SITE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "CLINIC_NOTIFY_EMAIL is not set"),
+        ("triage@clinic", "CLINIC_NOTIFY_EMAIL 'triage@clinic' is not an email address"),
+    ],
+)
+def test_production_mode_without_an_inbox_for_new_requests_refuses_to_start(
+    tmp_path, value, message
+):
+    """Staff would otherwise hear of a consultation request, urgent or not, only by chance."""
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
+        CLINIC_NOTIFY_EMAIL=value,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 @pytest.mark.parametrize(
