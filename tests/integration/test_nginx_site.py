@@ -2,12 +2,14 @@
 gunicorn, on loopback ports with a throwaway certificate: what a load balancer and the access
 log see."""
 
+import contextlib
 import http.client
 import shutil
 import ssl
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,24 +21,23 @@ DEPLOY = ROOT / "deploy" / "nginx"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-@pytest.fixture
-def nginx_site(site_server, tmp_path, settings):
-    """nginx with the shipped site config, only its paths, ports and certificate swapped."""
+@contextlib.contextmanager
+def _shipped_nginx(tmp_path: Path, app_port: str, static_root: str):
+    """nginx with the shipped site config, only its paths, ports and certificate swapped.
+    Yields the HTTP and HTTPS ports; the logs are written in ``tmp_path``."""
     http_port, https_port = free_port(), free_port()
-    app_port = site_server.rsplit(":", 1)[1]
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
          "-subj", "/CN=clinic.example.org", "-keyout", str(tmp_path / "key.pem"),
          "-out", str(tmp_path / "cert.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    log = tmp_path / "access.log"
     swaps = {
         "/etc/nginx/snippets/": f"{tmp_path}/",
         "/var/cache/nginx/spinal-clinic": str(tmp_path / "cache"),
         "127.0.0.1:8000": f"127.0.0.1:{app_port}",
-        "/srv/spinal-clinic/static/": f"{settings.STATIC_ROOT}/",
-        "/var/log/nginx/spinal-clinic.access.log": str(log),
+        "/srv/spinal-clinic/static/": f"{static_root}/",
+        "/var/log/nginx/": f"{tmp_path}/",
         "/etc/letsencrypt/live/clinic.example.org/fullchain.pem": str(tmp_path / "cert.pem"),
         "/etc/letsencrypt/live/clinic.example.org/privkey.pem": str(tmp_path / "key.pem"),
         "listen 80;": f"listen 127.0.0.1:{http_port};",
@@ -53,8 +54,10 @@ def nginx_site(site_server, tmp_path, settings):
     (tmp_path / "cache").mkdir()
     (tmp_path / "tmp").mkdir()
     conf = tmp_path / "nginx.conf"
+    # The main error log as Debian's nginx.conf has it (level "error"), for what the site's
+    # servers do not log themselves.
     conf.write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log warn; daemon off;\n"
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; daemon off;\n"
         "user root;\nevents { worker_connections 64; }\n"
         f"http {{ include /etc/nginx/mime.types; client_body_temp_path {tmp_path}/tmp/b;\n"
         f"proxy_temp_path {tmp_path}/tmp/p; fastcgi_temp_path {tmp_path}/tmp/f;\n"
@@ -70,18 +73,28 @@ def nginx_site(site_server, tmp_path, settings):
             nginx.kill()
             pytest.fail(f"nginx did not start: {errors.read_text()}")
         time.sleep(0.1)
-    yield http_port, https_port, log
-    nginx.terminate()
-    nginx.wait(timeout=10)
+    try:
+        yield http_port, https_port
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
 
 
-def _get(port: int, path: str, *, tls: bool = False) -> http.client.HTTPResponse:
+@pytest.fixture
+def nginx_site(site_server, tmp_path, settings):
+    with _shipped_nginx(tmp_path, site_server.rsplit(":", 1)[1], settings.STATIC_ROOT) as ports:
+        yield *ports, tmp_path / "spinal-clinic.access.log"
+
+
+def _get(
+    port: int, path: str, *, tls: bool = False, headers: dict | None = None
+) -> http.client.HTTPResponse:
     if tls:
         context = ssl._create_unverified_context()  # noqa: S323 (a throwaway certificate)
         connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
     else:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers={"Host": "testserver"})
+    connection.request("GET", path, headers={"Host": "testserver"} | (headers or {}))
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -110,6 +123,27 @@ def test_the_access_log_keeps_no_search_terms(nginx_site, shipped_sheets):
     assert '"GET /search/ HTTP/1.1" 200' in written
     assert "jane.doe" not in written
     assert "07700900123" not in written
+
+
+def test_with_the_app_down_no_log_keeps_search_terms(tmp_path, settings):
+    """While gunicorn restarts (an upgrade) or times out, nginx answers 502 or 504 and writes
+    an error line quoting the request and its referrer, query strings included: a staff
+    search by name or phone, or a patient's, must not land in any log that way either."""
+    dead_app = str(free_port())  # nothing listens there: connection refused
+    with _shipped_nginx(tmp_path, dead_app, settings.STATIC_ROOT) as (_http, https_port):
+        staff_page = "https://testserver/admin/leads/consultationrequest/?q=07700900123"
+        failed = _get(
+            https_port, "/search/?q=jane.doe%40example.com", tls=True,
+            headers={"Referer": staff_page},
+        )  # fmt: skip
+        assert failed.status == 502
+        time.sleep(0.5)  # nginx writes its logs as it goes; give it a moment
+
+    logs = {path.name: path.read_text() for path in tmp_path.glob("*.log")}
+    assert '"GET /search/ HTTP/1.1" 502' in logs["spinal-clinic.access.log"]
+    for name, text in logs.items():
+        assert "jane.doe" not in text, name
+        assert "07700900123" not in text, name
 
 
 def test_gunicorn_access_log_as_shipped_keeps_no_search_terms(tmp_path, smtp_server):
