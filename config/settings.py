@@ -296,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
 REPORT_REQUEUE_AFTER_SECONDS = env.int("REPORT_REQUEUE_AFTER_SECONDS", default=900)
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=5)
 REPORT_RETRY_BASE_SECONDS = env.float("REPORT_RETRY_BASE_SECONDS", default=10.0)
+# /healthz/services fails while a consultation request older than this has not been emailed to
+# CLINIC_NOTIFY_EMAIL. Longer than the sweep's wait (REPORT_REQUEUE_AFTER_SECONDS) plus a few
+# retries, so a short mail outage is not an alert.
+CLINIC_NOTIFY_ALERT_MINUTES = env.int("CLINIC_NOTIFY_ALERT_MINUTES", default=30)
 
 # --- Clinic ------------------------------------------------------------------------------------
 # Opening hours for the "one working day" promise (England and Wales bank holidays excluded).

@@ -1,4 +1,5 @@
 import time
+from datetime import timedelta
 
 import redis
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from .celery import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
@@ -69,4 +71,25 @@ def healthz_services(request: HttpRequest) -> JsonResponse:
         beat = None
     fresh = beat is not None and time.time() - beat < HEARTBEAT_MAX_AGE
     checks["worker"] = "ok" if fresh else "no recent heartbeat"
+    checks["clinic_notifications"] = _clinic_notifications()
     return _health(checks)
+
+
+def _clinic_notifications() -> str:
+    """Whether staff have been told of every new consultation request. The notification is
+    retried, then swept up again every minute, so one still unsent after
+    CLINIC_NOTIFY_ALERT_MINUTES means mail is not going out or CLINIC_NOTIFY_EMAIL refuses it:
+    the requests are saved, but nobody hears of them, urgent ones included."""
+    from leads.models import ConsultationRequest
+
+    older = timezone.now() - timedelta(minutes=settings.CLINIC_NOTIFY_ALERT_MINUTES)
+    try:
+        late = ConsultationRequest.objects.unnotified().filter(created_at__lt=older).count()
+    except Exception:
+        return "unavailable"
+    if late:
+        return (
+            f"{late} consultation request(s) not emailed to the clinic after "
+            f"{settings.CLINIC_NOTIFY_ALERT_MINUTES} minutes"
+        )
+    return "ok"

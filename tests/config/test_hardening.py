@@ -4,14 +4,18 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from config.celery import HEARTBEAT_KEY
+from leads.models import ConsultationRequest
 from tests.config.test_settings import SETTINGS_VARS
+from tests.factories import ConsultationRequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "/factsheets/spinal-metastases/"
@@ -137,8 +141,29 @@ def test_healthz_services_reports_database_redis_and_worker(client, db):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "worker": "ok"},
+        "checks": {"database": "ok", "redis": "ok", "worker": "ok", "clinic_notifications": "ok"},
     }
+
+
+def test_requests_the_clinic_was_not_told_of_fail_the_services_check_only(client, db):
+    """Notifications refused by the inbox or stuck in a mail outage: the requests are saved,
+    but staff hear of none of them, so monitoring must; the site itself still serves."""
+    cache.set(HEARTBEAT_KEY, time.time())
+    long_ago = timezone.now() - timedelta(minutes=31)
+    told = ConsultationRequestFactory(clinic_notified_at=long_ago)
+    ConsultationRequestFactory()  # just in: its notification may well be on its way
+    ConsultationRequest.objects.filter(pk=told.pk).update(created_at=long_ago)
+    assert client.get("/healthz/services").status_code == 200
+
+    untold = ConsultationRequestFactory(urgency="emergency")
+    ConsultationRequest.objects.filter(pk=untold.pk).update(created_at=long_ago)
+    services = client.get("/healthz/services")
+
+    assert services.status_code == 503
+    assert services.json()["checks"]["clinic_notifications"] == (
+        "1 consultation request(s) not emailed to the clinic after 30 minutes"
+    )
+    assert client.get("/healthz").status_code == 200
 
 
 def test_a_stuck_worker_fails_the_services_check_but_not_the_load_balancers(client, db):
