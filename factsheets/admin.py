@@ -125,12 +125,14 @@ class FactSheetForm(forms.ModelForm):
         if self.instance.pk:
             # Read and locked until the save is done (admin saves in one transaction), so
             # of two editors who press Save together, the second waits and sees the first's.
-            current = (
-                FactSheet.objects.select_for_update()
-                .values_list("content_version", flat=True)
-                .get(pk=self.instance.pk)
-            )
-            if cleaned.get("opened_version") != current:
+            # "No key": patients' requests, which only refer to the sheet, need not wait.
+            current = FactSheet.objects.select_for_update(no_key=True).get(pk=self.instance.pk)
+            # Admin writes every column back, those not on the form too: as they are now, not
+            # as read before the lock (load_factsheets --keep may have moved them meanwhile).
+            for field in FactSheet._meta.concrete_fields:
+                if field.name not in self.fields:
+                    setattr(self.instance, field.attname, getattr(current, field.attname))
+            if cleaned.get("opened_version") != current.content_version:
                 raise forms.ValidationError(
                     "Someone else saved changes to this sheet after you opened it, so nothing "
                     "you entered was saved: saving it would have put their changes back as "
@@ -189,6 +191,10 @@ class FactSheetAdmin(admin.ModelAdmin):
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["content_version", "updated_at", "withdrawn_at"]
+
+    class Media:
+        js = ["js/admin-save-once.js"]
+
     inlines = [
         RedFlagInline,
         SectionInline,

@@ -199,8 +199,10 @@ def test_a_section_edited_in_a_browser_keeps_its_paragraphs_apart(
 
 
 def _content_editor() -> Client:
+    """A member of staff who edits sheets. A superuser: the tests with real transactions
+    empty the database after them, the roles' groups (made by a migration) included."""
     client = Client()
-    client.force_login(UserFactory(groups=["Content editor"]))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
 
 
@@ -287,3 +289,44 @@ def test_of_two_editors_pressing_save_together_the_second_is_told_and_changes_no
     assert getattr(saved, winner) == f"Edited {winner}."
     assert getattr(saved, loser) == getattr(sheet, loser)
     assert saved.content_version == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_writes_back_what_load_factsheets_recorded_while_it_waited(shipped_sheets):
+    """Admin writes every column back, the loader's bookkeeping too. A `--keep` recorded
+    after the save read the sheet, but before it got the row, must not be undone."""
+    sheet = shipped_sheets["spinal-metastases"]
+    editor = _content_editor()
+    page = _form_as_submitted(editor, sheet) | {"subtitle": "Edited meanwhile."}
+    connection.close()
+    locker, watcher = raw_connections(connection, 2)
+    watcher.autocommit = True
+    with locker.cursor() as cursor:
+        cursor.execute("SELECT id FROM factsheets_factsheet WHERE id = %s FOR UPDATE", [sheet.pk])
+
+    def save():
+        try:
+            return editor.post(_change_url(sheet), page)
+        finally:
+            connection.close()
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        saving = pool.submit(save)
+        sessions_waiting_on_a_lock(watcher, count=1, query_like='%"factsheets_factsheet"%')
+        with locker.cursor() as cursor:  # what `load_factsheets --keep` records
+            cursor.execute(
+                "UPDATE factsheets_factsheet SET shipped_sha256 = %s WHERE id = %s",
+                ["f" * 64, sheet.pk],
+            )
+        locker.commit()
+        response = saving.result(timeout=60)
+    finally:
+        locker.close()
+        pool.shutdown()
+        watcher.close()
+
+    assert response.status_code == 302
+    saved = FactSheet.objects.get(pk=sheet.pk)
+    assert saved.subtitle == "Edited meanwhile."
+    assert saved.shipped_sha256 == "f" * 64

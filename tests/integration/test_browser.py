@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from factsheets.services import load_shipped_content
 from leads.models import ConsultationRequest, ReportRequest
+from tests.db_locks import raw_connections, sessions_waiting_on_a_lock
 
 pytestmark = [
     pytest.mark.integration,
@@ -460,6 +462,49 @@ def test_pages_and_admin_raise_no_csp_violations(new_page, sheets, django_user_m
 
     assert "Site administration" in page.content() or "Fact sheets" in page.content()
     assert problems == []
+
+
+def test_a_double_click_on_save_in_admin_saves_once_and_says_so(
+    new_page, sheets, django_user_model
+):
+    """While a save is under way (held here at the sheet's row, as a busy server would), a
+    second click would send a second post; arriving after the first was saved, it would be
+    refused as a stale page and tell the editor that their saved changes were lost."""
+    from factsheets.models import FactSheet
+
+    django_user_model.objects.create_superuser("ed", "ed@example.com", "a-long-pass-phrase")
+    sheet = sheets["spinal-metastases"]
+    page = new_page(tools=False)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "ed")
+    page.fill("#id_password", "a-long-pass-phrase")
+    submit(page, "input[type=submit]")
+    page.goto(f"/admin/factsheets/factsheet/{sheet.pk}/change/")
+    page.fill("#id_summary", "Edited, then Save clicked twice.")
+    locker, watcher = raw_connections(connection, 2)
+    watcher.autocommit = True
+    with locker.cursor() as cursor:
+        cursor.execute("SELECT id FROM factsheets_factsheet WHERE id = %s FOR UPDATE", [sheet.pk])
+    try:
+        save = page.locator("input[name=_save]")
+        save.scroll_into_view_if_needed()
+        box = save.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.click(x, y)
+        sessions_waiting_on_a_lock(watcher, count=1, query_like='%"factsheets_factsheet"%')
+        page.mouse.click(x, y)  # the page is still there while its post waits
+        time.sleep(1)  # a second post, if the page sends one, has reached the server
+        locker.rollback()
+        page.wait_for_selector("text=/was changed successfully|Someone else saved changes/")
+    finally:
+        locker.close()
+        watcher.close()
+
+    assert "was changed successfully" in page.content()
+    assert "Someone else saved changes" not in page.content()
+    saved = FactSheet.objects.get(pk=sheet.pk)
+    assert saved.summary == "Edited, then Save clicked twice."
+    assert saved.content_version == sheet.content_version + 1
 
 
 def test_browser_tests_use_debians_chromium_not_a_download(chromium):
