@@ -4,6 +4,7 @@ consultation form's phone field is)."""
 
 import contextlib
 from dataclasses import dataclass
+from email.utils import parseaddr
 from functools import cache
 
 import phonenumbers
@@ -87,10 +88,11 @@ def contact_is_set(app_configs=None, **kwargs) -> list:
     ]
 
 
-def check_email(setting: str, value: str) -> None:
-    """ImproperlyConfigured naming ``setting`` if ``value`` is set and not an email address."""
+def check_email(setting: str, value: str, *, with_name: bool = False) -> None:
+    """ImproperlyConfigured naming ``setting`` if ``value`` is set and not an email address
+    (``with_name``: or one with a display name, "Triage <triage@clinic.example>")."""
     if value:
         try:
-            validate_email(value)
+            validate_email(parseaddr(value)[1] if with_name else value)
         except ValidationError:
             raise ImproperlyConfigured(f"{setting} {value!r} is not an email address.") from None

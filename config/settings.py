@@ -233,7 +233,7 @@ if not DEBUG and not CLINIC_NOTIFY_EMAIL:
         "CLINIC_NOTIFY_EMAIL is not set. Set it to the inbox where staff triage consultation "
         "requests: without it nobody is told when a patient asks for one, however urgent."
     )
-contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL)
+contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL, with_name=True)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: two folders under var/,

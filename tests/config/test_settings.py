@@ -68,6 +68,15 @@ def test_production_mode_without_an_inbox_for_new_requests_refuses_to_start(
     assert message in result.stderr
 
 
+def test_the_inbox_for_new_requests_may_be_given_with_a_name(tmp_path):
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
+        CLINIC_NOTIFY_EMAIL="Triage team <triage@clinic.example>",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
