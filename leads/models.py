@@ -355,6 +355,13 @@ class ConsultationRequest(SelfCheckRecord):
         indexes = [
             models.Index(Lower(Trim("email")), name="leads_consult_email_norm_idx"),
             models.Index(fields=["phone"], name="leads_consult_phone_idx"),
+            # The few the clinic has not been told of yet (the sweep, /healthz/services):
+            # found without reading every request ever made.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(clinic_notified_at__isnull=True),
+                name="leads_consult_unnotified_idx",
+            ),
         ]
 
     def __str__(self) -> str:
