@@ -7,7 +7,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from .celery import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
@@ -82,9 +81,9 @@ def _clinic_notifications() -> str:
     the requests are saved, but nobody hears of them, urgent ones included."""
     from leads.models import ConsultationRequest
 
-    older = timezone.now() - timedelta(minutes=settings.CLINIC_NOTIFY_ALERT_MINUTES)
+    older_than = timedelta(minutes=settings.CLINIC_NOTIFY_ALERT_MINUTES)
     try:
-        late = ConsultationRequest.objects.unnotified().filter(created_at__lt=older).exists()
+        late = ConsultationRequest.objects.unnotified(older_than=older_than).exists()
     except Exception:
         return "unavailable"
     if late:  # how many is for admin, not for a public address

@@ -219,8 +219,12 @@ class ConsultationRequestQuerySet(models.QuerySet):
     def unassigned(self) -> "ConsultationRequestQuerySet":
         return self.filter(assigned_to__isnull=True)
 
-    def unnotified(self) -> "ConsultationRequestQuerySet":
-        return self.filter(clinic_notified_at__isnull=True)
+    def unnotified(self, *, older_than: timedelta) -> "ConsultationRequestQuerySet":
+        """Requests the clinic has still not been emailed about, made over ``older_than`` ago
+        (newer ones' notifications may well be on their way)."""
+        return self.filter(
+            clinic_notified_at__isnull=True, created_at__lt=timezone.now() - older_than
+        )
 
     def with_triage_order(self, now: datetime | None = None) -> "ConsultationRequestQuerySet":
         """The call-back queue: open requests by self-check urgency, overdue before the rest,

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from . import services
 from .models import ConsultationRequest
@@ -33,8 +32,8 @@ def enqueue_clinic_notification(sender, *, request_id: int, **kwargs) -> None:
 @shared_task(name="leads.notify_unnotified_consultations")
 def notify_unnotified_consultations() -> int:
     """Catch requests whose notification was never enqueued (e.g. the broker was down)."""
-    stale = ConsultationRequest.objects.unnotified().filter(
-        created_at__lt=timezone.now() - timedelta(seconds=settings.REPORT_REQUEUE_AFTER_SECONDS)
+    stale = ConsultationRequest.objects.unnotified(
+        older_than=timedelta(seconds=settings.REPORT_REQUEUE_AFTER_SECONDS)
     )
     ids = list(stale.values_list("pk", flat=True)[:500])
     for pk in ids:
