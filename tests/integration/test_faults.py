@@ -187,6 +187,34 @@ def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
     wait_until(lambda: status_of(saved.pk).status == "sent", "the row to be marked sent")
 
 
+def test_a_consultation_whose_notification_was_never_enqueued_is_notified_once_by_the_sweep(
+    broker, spawn, smtp, sheet
+):
+    """Saved while the broker was away (its task never sent): staff must still be told, once.
+    Until then /healthz/services says so (tests/config/test_hardening.py)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from leads.models import ConsultationRequest
+
+    lost = ConsultationRequest.objects.create(
+        sheet=sheet, name="Enqueue Lost", email="lost@example.com", phone="+447911123456",
+        best_time="Mornings", contact_method="phone", description="Back pain.",
+        pain_duration="1_to_6_weeks", consent_version="consultation-consent-v1",
+        consented_at=timezone.now(), due_at=timezone.now(),
+    )  # fmt: skip
+    spawn("worker", REPORT_REQUEUE_AFTER_SECONDS="1")
+    spawn("beat", SWEEP_SECONDS="1")
+
+    messages = smtp.wait_for(1, timeout=45, settle=4)  # several sweeps: still one email
+    assert [message["To"] for message in messages] == [settings.CLINIC_NOTIFY_EMAIL]
+    assert messages[0]["Subject"] == f"New consultation request #{lost.pk}"
+    wait_until(
+        lambda: ConsultationRequest.objects.get(pk=lost.pk).clinic_notified_at is not None,
+        "the request to be marked notified",
+    )
+
+
 def _listening(port: int) -> bool:
     import socket
 
