@@ -236,18 +236,20 @@ if not DEBUG and not CLINIC_NOTIFY_EMAIL:
 contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL, with_name=True)
 
 # --- Celery ------------------------------------------------------------------------------------
-# Without CELERY_BROKER_URL the broker is kombu's filesystem transport: two folders under var/,
-# so the embedded mode runs a real worker with no broker server to install.
+# Without CELERY_BROKER_URL the broker is kombu's filesystem transport: folders under var/, so
+# the embedded mode runs a real worker with no broker server to install. Its control folder
+# (the exchange tables) defaults to "control" in the working directory, i.e. the source tree.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:

@@ -96,3 +96,9 @@ def test_embedded_mode_writes_the_report_email_as_an_eml_file(embedded_site):
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == "an@example.com"
     assert [p.get_content_type() for p in message.iter_attachments()] == ["application/pdf"]
+    # The broker keeps all its state under VAR_DIR: kombu's default control folder is relative
+    # to the working directory, which here (as in scripts/run.sh) is the source tree.
+    assert {f.name for f in (var_dir / "broker" / "control").iterdir()} >= {
+        "celery.exchange",
+        "celery.pidbox.exchange",
+    }
