@@ -282,16 +282,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "config.heartbeat", "schedule": 30.0},
     "apply-retention": {"task": "leads.apply_retention", "schedule": 6 * 60 * 60.0},
     "requeue-stale-report-requests": {
         "task": "reports.requeue_stale_report_requests",
-        "schedule": env.float("SWEEP_SECONDS", default=60.0),
+        "schedule": SWEEP_SECONDS,
     },
     "notify-clinic-of-unnotified-consultations": {
         "task": "leads.notify_unnotified_consultations",
-        "schedule": env.float("SWEEP_SECONDS", default=60.0),
+        "schedule": SWEEP_SECONDS,
     },
 }
 # How long a report request may sit queued before the sweep enqueues it again.
@@ -302,6 +303,13 @@ REPORT_RETRY_BASE_SECONDS = env.float("REPORT_RETRY_BASE_SECONDS", default=10.0)
 # CLINIC_NOTIFY_EMAIL. Longer than the sweep's wait (REPORT_REQUEUE_AFTER_SECONDS) plus a few
 # retries, so a short mail outage is not an alert.
 CLINIC_NOTIFY_ALERT_MINUTES = env.int("CLINIC_NOTIFY_ALERT_MINUTES", default=30)
+if CLINIC_NOTIFY_ALERT_MINUTES * 60 <= REPORT_REQUEUE_AFTER_SECONDS + SWEEP_SECONDS:
+    raise ImproperlyConfigured(
+        f"CLINIC_NOTIFY_ALERT_MINUTES ({CLINIC_NOTIFY_ALERT_MINUTES}) must be longer than the "
+        f"sweep takes to send a notification whose task was lost (REPORT_REQUEUE_AFTER_SECONDS "
+        f"plus SWEEP_SECONDS: {REPORT_REQUEUE_AFTER_SECONDS + SWEEP_SECONDS:g} seconds), or "
+        "/healthz/services fails for requests the sweep is about to send."
+    )
 
 # --- Clinic ------------------------------------------------------------------------------------
 # Opening hours for the "one working day" promise (England and Wales bank holidays excluded).

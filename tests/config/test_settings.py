@@ -93,6 +93,18 @@ def test_a_mistyped_clinic_contact_refuses_to_start(tmp_path, setting, value, me
     assert message in result.stderr
 
 
+def test_a_notification_alert_sooner_than_the_sweep_refuses_to_start(tmp_path):
+    """/healthz/services would page someone for every request the sweep was about to send."""
+    result = load_settings(
+        tmp_path, DEBUG="true", CLINIC_NOTIFY_ALERT_MINUTES="15", SWEEP_SECONDS="60"
+    )
+
+    assert result.returncode != 0
+    assert "CLINIC_NOTIFY_ALERT_MINUTES (15) must be longer than" in result.stderr
+    assert "960 seconds" in result.stderr
+    assert load_settings(tmp_path, DEBUG="true", CLINIC_NOTIFY_ALERT_MINUTES="17").returncode == 0
+
+
 def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
     result = load_settings(tmp_path, DEBUG="true")
 
