@@ -37,7 +37,7 @@ def test_factsheet_change_page_renders_every_inline(admin_client, spinal_metasta
     assert response.status_code == 200
     for prefix in INLINE_PREFIXES:
         assert f'id="{prefix}-heading"' in html
-    assert 'name="red_flags-TOTAL_FORMS" value="10"' in html
+    assert 'name="red_flags-TOTAL_FORMS" value="12"' in html
     assert 'name="tables-TOTAL_FORMS" value="2"' in html
     assert "Prostate cancer | The most common source in men." in html
 

@@ -76,9 +76,9 @@ def test_every_related_link_points_to_a_shipped_sheet(slug):
         assert related["slug"] in SHEETS, f"{slug} links to missing {related['slug']}"
 
 
-def test_spinal_metastases_relates_to_every_sheet_the_seed_names():
+def test_spinal_metastases_relates_to_every_sheet_the_seed_names_then_mscc():
     related = [r["slug"] for r in SHEETS["spinal-metastases"]["related"]]
-    assert related == THE_SEEDS_RELATED
+    assert related == [*THE_SEEDS_RELATED, "metastatic-spinal-cord-compression"]
 
 
 @pytest.mark.parametrize("slug", SHEETS)
@@ -132,6 +132,11 @@ def test_a_wait_for_a_scan_always_comes_after_what_to_do_in_an_emergency(slug):
         for index, line in enumerate(lines):
             if "within 1 week" in line:
                 assert any("999" in earlier for earlier in lines[:index]), line
+    # A table row is read on its own (and printed on its own in the PDF): it says it itself.
+    for block in SHEETS[slug]["blocks"]:
+        for cell in (cell for row in block.get("rows", []) for cell in row):
+            if "within 1 week" in cell:
+                assert "999" in cell and "not wait" in cell, cell
 
 
 # Reassurance a frightened reader could take as "so it is not an emergency for me".
@@ -157,6 +162,37 @@ def test_the_mscc_sheet_has_every_emergency_sign_the_seed_gives_people_with_canc
 
     for sign in ("numbness or weakness", "bladder or bowels", "saddle area", "suddenly got worse"):
         assert sign in emergency
+
+
+CANCER_EMERGENCY_SIGNS = (
+    "band of pain",
+    "numbness or weakness",
+    "bladder or bowels",
+    "saddle area",
+    "suddenly got worse",
+)
+
+
+@pytest.mark.parametrize("slug", ["spinal-metastases", "metastatic-spinal-cord-compression"])
+def test_both_cancer_sheets_send_people_with_cancer_to_999_for_the_same_signs(slug):
+    """Someone who reads only one of the two sheets must not wait on a sign the other calls
+    an emergency (NICE's MSCC signs, in the public information listed on both)."""
+    flags = [f for f in SHEETS[slug]["red_flags"] if f["level"] == "emergency"]
+    emergency = " ".join(flag["symptom"].lower() for flag in flags)
+    body = " ".join(" ".join(lines) for lines in sections(SHEETS[slug])).lower()
+
+    for sign in CANCER_EMERGENCY_SIGNS:
+        assert sign in emergency, sign
+        assert sign in body, sign
+    assert any("informationforpublic" in s["url"] for s in SHEETS[slug]["sources"])
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_advice_for_people_with_cancer_includes_those_who_have_had_it(slug):
+    """Someone whose cancer was treated years ago must not read "you have cancer" as not them
+    (the seed: some cancers reach the spine years after treatment)."""
+    for flag in SHEETS[slug]["red_flags"]:
+        assert "you have cancer" not in flag["text"].lower(), flag["text"]
 
 
 # NICE guidance that has been withdrawn, and what replaced it.

@@ -145,8 +145,8 @@ def test_sheet_page_shows_sources_and_both_review_dates(client, spinal_metastase
             f'{escape(source.publisher)}: <a href="{source.url}">{escape(source.title)}</a>'
             in sources
         )
-    assert 'Last reviewed: <time datetime="2026-11-21">21 November 2026</time>' in sources
-    assert 'Next review due: <time datetime="2029-11-21">21 November 2029</time>' in sources
+    assert 'Last reviewed: <time datetime="2026-11-22">22 November 2026</time>' in sources
+    assert 'Next review due: <time datetime="2029-11-22">22 November 2029</time>' in sources
 
 
 def test_sheet_page_works_without_javascript(client, spinal_metastases):

@@ -29,7 +29,7 @@ def test_render_report_pdf_opens_with_the_patients_own_page(report):
     assert "Spinal\nmetastases" in first_page or "Spinal metastases" in first_page
     assert "call 999" in first_page
     assert f"Page 1 of {len(reader.pages)}" in first_page
-    assert "Malignant spinal cord compression" in whole
+    assert "Metastatic spinal cord compression (MSCC)" in whole
     assert "Prostate cancer" in whole
     assert "not medical advice" in whole.lower()
     assert reader.metadata.title == (
