@@ -2,15 +2,15 @@ import math
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from config.security import same_origin_post
 from factsheets.assessment import OUTCOMES
@@ -169,9 +169,29 @@ def _accept(
     return _redirect_with_outcome(sent_view, sheet, record.urgency)
 
 
-@require_POST
-@same_origin_post
+def posted_from_sheet(form_id: str):
+    """A form's address takes its POST. Visited (a bookmark, a restored tab, the address bar
+    after an error page), it sends the person to that form on the sheet, where the 999 advice
+    is, rather than to a bare "405 Method Not Allowed"."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, slug: str) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                sheet_url = reverse("factsheets:detail", kwargs={"slug": slug})
+                return redirect(f"{sheet_url}#{form_id}")
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+            return view(request, slug)
+
+        return wrapped
+
+    return decorator
+
+
 @never_cache
+@posted_from_sheet("report-form")
+@same_origin_post
 def request_report(request: HttpRequest, slug: str) -> HttpResponse:
     def create(sheet: FactSheet, data: dict) -> ReportRequest:
         return services.create_report_request(
@@ -192,9 +212,9 @@ def request_report(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_POST
-@same_origin_post
 @never_cache
+@posted_from_sheet("consultation-form")
+@same_origin_post
 def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     def create(sheet: FactSheet, data: dict) -> ConsultationRequest:
         return services.create_consultation_request(

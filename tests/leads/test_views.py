@@ -295,11 +295,19 @@ def test_request_consultation_error_summary_links_radio_fields_to_a_choice(
 # --- wrong method, wrong sheet ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [REPORT_URL, CONSULTATION_URL])
-def test_request_urls_refuse_get(client, spinal_metastases, url):
-    response = client.get(url)
+@pytest.mark.parametrize(
+    ("url", "form"), [(REPORT_URL, "report-form"), (CONSULTATION_URL, "consultation-form")]
+)
+def test_a_form_address_visited_leads_back_to_that_form_on_the_sheet(
+    client, spinal_metastases, url, form
+):
+    """A bookmark, a restored tab or the address bar after an error page: not a bare 405."""
+    response = client.get(url, follow=True)
 
-    assert response.status_code == 405
+    assert response.redirect_chain == [(f"/factsheets/{SLUG}/#{form}", 302)]
+    assert f'id="{form}"' in response.content.decode()
+    assert "no-store" in client.get(url)["Cache-Control"]
+    assert client.put(url).status_code == 405
 
 
 @pytest.mark.parametrize(
