@@ -145,6 +145,9 @@ COPIED_FROM = {
     "bootstrap5/layout/radio_checkbox_select.html": (
         "892a6889cfc317932949bef82d44bb1e21c4ea755ca2f6c15e66a132b89eb328"
     ),
+    "bootstrap5/layout/field_errors_block.html": (
+        "098b3e84e7ed6e3da8f109a79bb83957476603193809f69bae1fac8626b58beb"
+    ),
 }
 
 
@@ -350,3 +353,36 @@ def test_forms_heading_names_who_will_contact_you(client, spinal_metastases):
     assert "specialist" not in heading
     assert "clinic team" in heading
     assert "a member of the clinic team will" in html
+
+
+# --- found in a browser walkthrough (phone, keyboard, screen reader) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "form"), [(REPORT_URL, "report request"), (CONSULTATION_URL, "consultation request")]
+)
+def test_the_error_summary_names_the_form_and_each_error_says_it_is_one(
+    client, spinal_metastases, url, form
+):
+    """Both forms ask for "Your name": "Enter your name" alone does not say which one. A
+    screen reader reads a field's hint and error as one description: "…starting with + Enter
+    a phone number" ran the two together."""
+    html = client.post(url, {}).content.decode()
+
+    assert f">There is a problem with your {form}</h2>" in html
+    prefix = url.split("/")[-2]
+    error = re.search(rf'<p id="error_1_id_{prefix}-name">(.*?)</p>', html).group(1)
+    assert error == '<strong><span class="visually-hidden">Error: </span>Enter your name</strong>'
+    assert f'<a href="#id_{prefix}-name">Enter your name</a>' in html  # the summary: no prefix
+
+
+def test_a_table_that_may_scroll_sideways_can_be_reached_and_is_named(client, spinal_metastases):
+    html = client.get(f"/factsheets/{SLUG}/").content.decode()
+
+    regions = re.findall(
+        r'<div class="table-container" role="region" tabindex="0" '
+        r'aria-labelledby="(table-caption-\d+)">\s*<table>\s*<caption id="(table-caption-\d+)">',
+        html,
+    )
+    assert len(regions) == html.count("<table>") == 2
+    assert all(labelled_by == caption for labelled_by, caption in regions)

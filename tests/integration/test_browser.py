@@ -226,6 +226,45 @@ def test_an_emergency_tick_on_a_form_with_errors_focuses_the_999_panel(new_page,
     assert page.locator(".error-summary a").first.inner_text() == "Enter your name"
 
 
+@pytest.mark.parametrize("field", ["consultation-phone", "consultation-contact_method"])
+def test_an_error_link_shows_the_fields_question_and_error_not_just_its_box(
+    new_page, sheets, field
+):
+    """Following a link in the error summary on a phone must not leave the label, hint and
+    error scrolled off above the box (a blank box, its purpose out of sight)."""
+    page = new_page(viewport=PHONE)
+    submit_empty(page, "consultation-form")
+    wrapper = page.locator(f"#div_id_{field}")
+
+    page.locator(f".error-summary a[href^='#id_{field}']").click()
+
+    question = wrapper.locator("label, legend").first.bounding_box()
+    error = wrapper.locator(".invalid-feedback").bounding_box()
+    control = wrapper.locator("input").first.bounding_box()
+    assert page.evaluate("window.scrollY") > 0  # it did jump
+    assert 0 <= question["y"] < error["y"] < control["y"]
+    assert control["y"] + control["height"] <= PHONE["height"]
+    # The field is marked as a whole, radios included, not only by red text.
+    bar = wrapper.evaluate("e => getComputedStyle(e).borderLeft")
+    assert bar.startswith("4px solid rgb(213, 40, 27)")
+    screenshot(page, f"error-link-{field}-phone")
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 320, "height": 568}, {"width": 640, "height": 450}],  # small phone; 200% zoom
+    ids=["320x568", "640x450"],
+)
+def test_the_999_card_starts_on_the_first_screen(new_page, sheets, viewport):
+    page = new_page(viewport=viewport)
+    for slug, sheet in sheets.items():
+        if not sheet.red_flags.filter(level="emergency").exists():
+            continue
+        page.goto(f"/factsheets/{slug}/")
+        heading = page.locator("#emergency-heading").bounding_box()
+        assert heading["y"] + heading["height"] <= viewport["height"], slug
+
+
 def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_consultation):
     page = new_page(javascript=False)
     page.goto(SHEET)
