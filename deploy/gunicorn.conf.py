@@ -2,7 +2,8 @@
 deploy/Procfile run ``gunicorn -c deploy/gunicorn.conf.py config.wsgi``).
 
 nginx sits in front (deploy/nginx/), buffers slow clients and serves static files and cached
-pages itself, so gunicorn's sync workers only ever talk to nginx over loopback.
+pages itself, so gunicorn's workers (gthread: processes with threads, below) only ever talk to
+nginx over loopback.
 """
 
 import multiprocessing
