@@ -45,6 +45,7 @@ def bench_env(var_dir: Path) -> dict[str, str]:
         "DATABASE_URL": setting["BENCH_DATABASE_URL"],
         "CELERY_BROKER_URL": setting["BENCH_BROKER_URL"],
         "CACHE_URL": setting["BENCH_CACHE_URL"],
+        "EMAIL_URL": "consolemail://",  # the worker's processes get the bench's SMTP server
         "SECRET_KEY": "bench-only-secret-key-not-for-production",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

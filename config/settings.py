@@ -1,8 +1,8 @@
 """One settings module, driven by environment variables.
 
-With nothing set the site runs in its embedded mode: SQLite, a Celery broker that is a folder on
-disk (no server), and emails written as .eml files to a folder. Production sets DATABASE_URL,
-CELERY_BROKER_URL and EMAIL_URL. See README.md for the table of settings.
+With nothing set but DEBUG=true the site runs in its embedded mode: SQLite, a Celery broker that
+is a folder on disk (no server), and emails written as .eml files to a folder. Production (DEBUG
+off) must set DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL. See README.md for the settings.
 """
 
 from pathlib import Path
@@ -30,6 +30,23 @@ if not SECRET_KEY:
             "for local development set DEBUG=true instead."
         )
     SECRET_KEY = "insecure-local-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+if not DEBUG and SECRET_KEY.startswith("change-me"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder from .env.example. Set it to a long random string "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
+# The embedded mode's stand-ins (a SQLite file, a folder for a broker, emails left in a folder)
+# must never be chosen in production by leaving a setting out: the site would look healthy
+# while reports sat unsent in a folder, marked sent, and each web process kept its own cache.
+_UNSET_SERVICES = [
+    name for name in ("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL") if not env.str(name, "")
+]
+if not DEBUG and _UNSET_SERVICES:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_UNSET_SERVICES)} not set. Outside DEBUG the site does not fall back to "
+        "its embedded mode (SQLite, a folder as the broker, emails to a folder): set "
+        "DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL (README, Settings)."
+    )
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []

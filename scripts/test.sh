@@ -9,6 +9,9 @@ scripts/services.sh
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/spinal_clinic}"
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}"
 export CACHE_URL="${TEST_CACHE_URL:-redis://127.0.0.1:6379/12}"
+# Tests that send mail start their own SMTP server and point EMAIL_URL at it; in-process
+# tests use Django's locmem outbox.
+export EMAIL_URL="${TEST_EMAIL_URL:-consolemail://}"
 export SECRET_KEY="test-only-secret-key-not-for-production"
 export DEBUG=false
 export ALLOWED_HOSTS="testserver,127.0.0.1,localhost"

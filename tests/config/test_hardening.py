@@ -35,6 +35,7 @@ def test_deploy_checks_pass_at_warning_level_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "clinic.example",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp+tls://user:pass@mail.example:587",
         "CLINIC_EMAIL": "enquiries@clinic.example",
     }
     result = subprocess.run(

@@ -15,6 +15,14 @@ SETTINGS_VARS = (
 )  # fmt: skip
 
 
+# What a production .env names besides the site's own settings: with DEBUG off, all required.
+SERVICES = {
+    "DATABASE_URL": "postgres://u:p@db.internal:5432/clinic",
+    "CELERY_BROKER_URL": "redis://cache.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://user:pass@mail.internal:587",
+}
+
+
 def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     clean |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"} | env
@@ -40,6 +48,7 @@ def test_production_mode_without_site_url_refuses_to_start(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "SITE_URL")}
     env |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
     env |= {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "clinic.example"}
+    env |= SERVICES
     code = "import django; django.setup()"
 
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True)
@@ -61,7 +70,7 @@ def test_production_mode_without_an_inbox_for_new_requests_refuses_to_start(
     """Staff would otherwise hear of a consultation request, urgent or not, only by chance."""
     result = load_settings(
         tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
-        CLINIC_NOTIFY_EMAIL=value,
+        CLINIC_NOTIFY_EMAIL=value, **SERVICES,
     )  # fmt: skip
 
     assert result.returncode != 0
@@ -71,7 +80,7 @@ def test_production_mode_without_an_inbox_for_new_requests_refuses_to_start(
 def test_the_inbox_for_new_requests_may_be_given_with_a_name(tmp_path):
     result = load_settings(
         tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
-        CLINIC_NOTIFY_EMAIL="Triage team <triage@clinic.example>",
+        CLINIC_NOTIFY_EMAIL="Triage team <triage@clinic.example>", **SERVICES,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
@@ -105,6 +114,28 @@ def test_a_notification_alert_sooner_than_the_sweep_refuses_to_start(tmp_path):
     assert load_settings(tmp_path, DEBUG="true", CLINIC_NOTIFY_ALERT_MINUTES="17").returncode == 0
 
 
+@pytest.mark.parametrize("unset", ["DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"])
+def test_production_mode_never_falls_back_to_the_embedded_services(tmp_path, unset):
+    """Left out by mistake, the site ran on SQLite, a folder broker and emails to a folder,
+    reports unsent and marked sent, and looked healthy."""
+    services = {k: v for k, v in SERVICES.items() if k != unset}
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example", **services
+    )
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {unset} not set." in result.stderr
+
+
+def test_the_secret_key_placeholder_from_env_example_refuses_to_start(tmp_path):
+    example = _env_example() | {"VAR_DIR": str(tmp_path)}
+    result = load_settings(tmp_path, **example)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is still the placeholder from .env.example" in result.stderr
+    assert load_settings(tmp_path, **(example | {"SECRET_KEY": "x" * 50})).returncode == 0
+
+
 def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
     result = load_settings(tmp_path, DEBUG="true")
 
@@ -122,9 +153,7 @@ def test_production_settings_come_from_the_environment(tmp_path):
         DEBUG="false",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="clinic.example",
-        DATABASE_URL="postgres://u:p@db.internal:5432/clinic",
-        CELERY_BROKER_URL="redis://cache.internal:6379/0",
-        EMAIL_URL="smtp+tls://user:pass@mail.internal:587",
+        **SERVICES,
     )
 
     assert result.returncode == 0, result.stderr
@@ -142,6 +171,7 @@ def test_a_tls_redis_broker_is_shared_as_the_cache_and_for_page_edits(tmp_path):
         "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
         "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "clinic.example",
         "CELERY_BROKER_URL": "rediss://:secret@cache.internal:6380/0",
+        "DATABASE_URL": SERVICES["DATABASE_URL"], "EMAIL_URL": SERVICES["EMAIL_URL"],
     }  # fmt: skip
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -194,7 +224,7 @@ def test_env_example_matches_the_shipped_units_and_nginx_config():
     """A clinic's IT person copies .env.example and the files in deploy/: beat must be able to
     write its schedule where the units allow, nginx must serve the static files where
     collectstatic writes them, and the rate limits must read the header nginx sets."""
-    env = _env_example()
+    env = _env_example() | {"SECRET_KEY": "x" * 50}
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS and k != "VAR_DIR"}
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
