@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
+from reports.tasks import is_recipient_refusal
+
 from .celery import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
 
 
@@ -71,7 +73,33 @@ def healthz_services(request: HttpRequest) -> JsonResponse:
     fresh = beat is not None and time.time() - beat < HEARTBEAT_MAX_AGE
     checks["worker"] = "ok" if fresh else "no recent heartbeat"
     checks["clinic_notifications"] = _clinic_notifications()
+    checks["report_delivery"] = _report_delivery()
     return _health(checks)
+
+
+def _report_delivery() -> str:
+    """Whether reports are reaching patients. Failed while the latest report to finish failed
+    for a reason on the clinic's side (an SMTP login or relay refused, a bug: it would fail
+    every report alike), or the latest three all failed whatever the reason (a relay refusing
+    every recipient looks like three mistyped addresses). Cleared by the next report sent,
+    e.g. staff resending the failed ones once the cause is mended."""
+    from leads.models import ReportRequest, ReportStatus
+
+    try:
+        latest = list(
+            ReportRequest.objects.filter(
+                status__in=[ReportStatus.SENT, ReportStatus.FAILED], erased_at__isnull=True
+            )
+            .order_by("-updated_at")
+            .values_list("status", "last_error")[:3]
+        )
+    except Exception:
+        return "unavailable"
+    failed = [error for status, error in latest if status == ReportStatus.FAILED]
+    ours = latest and latest[0][0] == ReportStatus.FAILED and not is_recipient_refusal(failed[0])
+    if ours or len(failed) == 3:
+        return "reports are failing to send: see failed report requests in admin"
+    return "ok"
 
 
 def _clinic_notifications() -> str:

@@ -17,12 +17,25 @@ logger = logging.getLogger(__name__)
 
 
 def _is_retryable(exc: BaseException) -> bool:
-    """Worth another try: a 4xx answer, or the server or network being away for a while."""
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
+    """Worth another try: anything wrong with the way out rather than with the patient's
+    address. Only a lasting refusal of the recipient (a 5xx to RCPT: no such mailbox) is final
+    at once. A 4xx, the server or network away, or a 5xx to our login, our sender or our
+    message (a changed SMTP password, a relay that no longer takes us) gets every attempt:
+    it would fail every report alike, and /healthz/services says so (config/views.py)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected
+    return isinstance(exc, smtplib.SMTPException | OSError)  # OSError: refused, reset, timeout
+
+
+def error_text(exc: BaseException) -> str:
+    """What a failed attempt records on its row (shown to staff in admin, never logged)."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def is_recipient_refusal(last_error: str) -> bool:
+    """Whether a row's recorded error is its recipient's address being refused: the patient's
+    mistyped or closed mailbox, not a fault on the clinic's side."""
+    return last_error.startswith(f"{smtplib.SMTPRecipientsRefused.__name__}:")
 
 
 def backoff_seconds(retries: int) -> float:
@@ -60,7 +73,7 @@ def send_report(self, request_id: int) -> None:
     except (Exception, SoftTimeLimitExceeded) as exc:
         final = services.record_delivery_failure(
             request_id=request_id,
-            error=f"{type(exc).__name__}: {exc}",
+            error=error_text(exc),
             final=not _is_retryable(exc),
         )
         # Only the id and the kind of error: no patient details in logs.

@@ -13,9 +13,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from config.celery import HEARTBEAT_KEY
-from leads.models import ConsultationRequest
+from leads.models import ConsultationRequest, ReportRequest
 from tests.config.test_settings import SETTINGS_VARS
-from tests.factories import ConsultationRequestFactory
+from tests.factories import ConsultationRequestFactory, ReportRequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "/factsheets/spinal-metastases/"
@@ -142,7 +142,13 @@ def test_healthz_services_reports_database_redis_and_worker(client, db):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "worker": "ok", "clinic_notifications": "ok"},
+        "checks": {
+            "database": "ok",
+            "redis": "ok",
+            "worker": "ok",
+            "clinic_notifications": "ok",
+            "report_delivery": "ok",
+        },
     }
 
 
@@ -197,3 +203,43 @@ def test_healthz_says_when_redis_is_unreachable(client, db, settings):
 
     assert response.status_code == 503
     assert response.json()["checks"]["redis"] == "unavailable"
+
+
+def _finished_report(status: str, error: str = "") -> None:
+    report = ReportRequestFactory()
+    ReportRequest.objects.filter(pk=report.pk).update(
+        status=status, last_error=error, updated_at=timezone.now()
+    )
+
+
+def test_reports_failing_on_the_clinics_side_fail_the_services_check(client, db):
+    """A changed SMTP password or a relay refusing the site fails every report alike; a
+    patient's mistyped address is theirs alone and says nothing about the mail path."""
+    cache.set(HEARTBEAT_KEY, time.time())
+    _finished_report("sent")
+    _finished_report("failed", "SMTPRecipientsRefused: {'typo@exampel.com': (550, b'no')}")
+    assert client.get("/healthz/services").json()["checks"]["report_delivery"] == "ok"
+
+    _finished_report("failed", "SMTPAuthenticationError: (535, b'5.7.8 bad credentials')")
+    services = client.get("/healthz/services")
+
+    assert services.status_code == 503
+    assert services.json()["checks"]["report_delivery"] == (
+        "reports are failing to send: see failed report requests in admin"
+    )
+    assert client.get("/healthz").status_code == 200
+    _finished_report("sent")  # a resend once the password is mended
+    assert client.get("/healthz/services").status_code == 200
+
+
+def test_three_refused_recipients_in_a_row_fail_the_services_check(client, db):
+    """A relay answering "550 relaying denied" to every recipient looks like a bad address."""
+    cache.set(HEARTBEAT_KEY, time.time())
+    refused = "SMTPRecipientsRefused: {'x@example.com': (550, b'5.7.1 Relaying denied')}"
+    for _ in range(2):
+        _finished_report("failed", refused)
+    assert client.get("/healthz/services").status_code == 200
+
+    _finished_report("failed", refused)
+
+    assert client.get("/healthz/services").status_code == 503

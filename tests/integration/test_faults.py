@@ -302,6 +302,34 @@ def test_a_mailbox_refusing_for_a_while_gets_every_attempt_then_fails_with_no_ad
     assert "raised unexpected" not in log
 
 
+def test_a_relay_refusing_the_site_gets_every_attempt_and_fails_the_services_check(
+    broker, spawn, smtp, smtp_server, sheet, client
+):
+    """A 5xx to the message itself (a relay that no longer takes the site, a changed
+    password) is the clinic's fault, not the patient's: it used to fail each report on its
+    first try, quietly. Now each gets its attempts, monitoring hears of it, and a resend once
+    it is mended clears both."""
+    smtp.refuse_with = "554 5.7.1 Relay access denied"
+    request = make_request(sheet)
+    spawn("worker", REPORT_MAX_ATTEMPTS="3")
+    enqueue(broker, request.pk)
+
+    wait_until(lambda: status_of(request.pk).status == "failed", "the request to be failed")
+    assert status_of(request.pk).attempts == 3
+    assert smtp.refused == 3
+    checks = client.get("/healthz/services").json()["checks"]
+    assert checks["report_delivery"].startswith("reports are failing to send")
+
+    from leads.services import resend_failed_reports
+
+    smtp.refuse_with = None
+    with _enqueue_via(broker):
+        assert resend_failed_reports(request_ids=[request.pk]) == [request.pk]
+    assert len(smtp.wait_for(1, settle=2)) == 1
+    wait_until(lambda: status_of(request.pk).status == "sent", "the resend to be sent")
+    assert client.get("/healthz/services").json()["checks"]["report_delivery"] == "ok"
+
+
 class _enqueue_via:
     """Point this process's Celery app at the private broker for a moment. Celery reads the
     CELERY_BROKER_URL environment variable before its own configuration, so that is what
