@@ -1,4 +1,4 @@
-.PHONY: run test test-unit test-integration test-browser bench check fix migrations
+.PHONY: run test test-unit test-integration test-browser bench check fix migrations lock
 
 # Install everything and run the site on http://127.0.0.1:8000 (embedded mode).
 run:
@@ -36,3 +36,8 @@ fix:
 
 migrations:
 	DEBUG=true .venv/bin/python manage.py makemigrations
+
+# Take up new releases of the Python packages (security fixes among them) into constraints.txt;
+# then run make test and commit it.
+lock:
+	scripts/lock.sh

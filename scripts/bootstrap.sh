@@ -74,15 +74,15 @@ if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys; sys.exit(sy
   "$PY" -m venv .venv
 fi
 
-# --- Python packages, reinstalled only when pyproject.toml changes ----------------------------
+# --- Python packages at the versions in constraints.txt, reinstalled when either file changes --
 extras=""
 ((want_test)) && extras="[test]"
-hash=$(sha256sum pyproject.toml | cut -c1-16)
+hash=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 stamp=".venv/.installed-${hash}${extras}"
 if [[ ! -f "$stamp" && ! -f ".venv/.installed-${hash}[test]" ]]; then
   echo "==> Installing Python packages${extras:+ (with test tools)}"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".${extras}"
   touch "$stamp"
 fi
 
