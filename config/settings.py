@@ -35,6 +35,13 @@ if not DEBUG and SECRET_KEY.startswith("change-me"):
         "SECRET_KEY is still the placeholder from .env.example. Set it to a long random string "
         "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
+# Rotating SECRET_KEY (after a leak, say): put the old one here for a while, so sessions and
+# signed links made with it (staff sign-ins, confirmation pages) still work.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Keys the privacy log's hash of each email address (leads/privacy.py). It follows SECRET_KEY
+# unless set: when rotating SECRET_KEY, set this to the old key, or past entries stop
+# matching the person they are about.
+PRIVACY_LOG_KEY = env.str("PRIVACY_LOG_KEY", default=SECRET_KEY)
 # The embedded mode's stand-ins (a SQLite file, a folder for a broker, emails left in a folder)
 # must never be chosen in production by leaving a setting out: the site would look healthy
 # while reports sat unsent in a folder, marked sent, and each web process kept its own cache.

@@ -127,7 +127,16 @@ class ConsultationRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
     prefix = "consultation"
 
     name = ReportRequestForm.base_fields["name"]
-    email = ReportRequestForm.base_fields["email"]
+    # Not everyone has email (many older people with cancer do not), and a call needs none.
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        max_length=254,
+        help_text="Leave this empty if you would like us to phone you. We need it to contact "
+        "you by email or for a video call.",
+        error_messages=ReportRequestForm.base_fields["email"].error_messages,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
     phone = PhoneNumberField(
         label="Phone number",
         region="GB",
@@ -186,3 +195,15 @@ class ConsultationRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
         self.add_self_check(sheet)
         self.fields["consent"].label = consent_wording(CONSULTATION_CONSENT_VERSION)
         self.helper = _helper()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        wants = cleaned.get("contact_method")
+        needs_email = wants in (ContactMethod.EMAIL, ContactMethod.VIDEO)
+        # A mistyped address has its own message already, saying what to do.
+        if needs_email and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error(
+                "email",
+                "Enter your email address, or choose phone if you would like us to call you",
+            )
+        return cleaned

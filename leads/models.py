@@ -301,7 +301,9 @@ class ConsultationRequest(SelfCheckRecord):
         FactSheet, on_delete=models.PROTECT, related_name="consultation_requests"
     )
     name = models.CharField(max_length=100)
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(
+        max_length=254, blank=True, help_text="Empty when the person asked to be phoned."
+    )
     phone = PhoneNumberField(help_text="Stored in international (E.164) form.")
     best_time = models.CharField(max_length=100, blank=True)
     contact_method = models.CharField(max_length=10, choices=ContactMethod.choices)

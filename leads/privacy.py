@@ -30,15 +30,25 @@ from .services import ERASED_NAME, erase_consultation_request, save_with_history
 ERASED_BEFORE_SENT = "Erased before it was sent"
 
 
-def subject_ref(email: str) -> str:
-    """A keyed hash of an email address: the same person gives the same value, but the
-    address cannot be read back from it."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+def subject_ref(person: str) -> str:
+    """A keyed hash of an email address (or a phone number, below): the same person gives the
+    same value, but the address cannot be read back from it. Keyed with PRIVACY_LOG_KEY, which
+    stays put when SECRET_KEY is rotated."""
+    key = settings.PRIVACY_LOG_KEY.encode()
+    return hmac.new(key, person.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
-def _by_email(model, email: str) -> QuerySet:
-    return model.objects.filter(email__iexact=email.strip())
+def _requests_of(model, person: str) -> QuerySet:
+    """The requests of one person, named by their email address or, for someone who gave
+    none (a consultation request may be made with a phone number only), by their phone
+    number in international form (+447911123456, as admin shows it). Never everything whose
+    email is blank: that is every phone-only and every erased request."""
+    person = person.strip()
+    if "@" in person:
+        return model.objects.filter(email__iexact=person)
+    if person.startswith("+") and person[1:].isdigit() and model is ConsultationRequest:
+        return model.objects.filter(phone=person)
+    return model.objects.none()
 
 
 @transaction.atomic
@@ -63,17 +73,18 @@ def erase_report_request(
     return locked
 
 
-def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> dict:
-    """Everything held about the person with this email address, as plain data."""
-    reports = _by_email(ReportRequest, email).select_related("sheet").order_by("created_at")
+def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) -> dict:
+    """Everything held about the person with this email address (or phone number, for
+    requests made without one), as plain data."""
+    reports = _requests_of(ReportRequest, person).select_related("sheet").order_by("created_at")
     consultations = (
-        _by_email(ConsultationRequest, email)
+        _requests_of(ConsultationRequest, person)
         .select_related("sheet")
         .prefetch_related("contact_attempts", "notes")
         .order_by("created_at")
     )
     data = {
-        "email": email.strip(),
+        "email" if "@" in person else "phone": person.strip(),
         "exported_at": timezone.now().isoformat(),
         "report_requests": [
             {
@@ -129,7 +140,7 @@ def subject_access_export(email: str, *, by: AbstractBaseUser | None = None) -> 
     PrivacyLog.objects.create(
         action=PrivacyAction.SUBJECT_ACCESS,
         by=by,
-        subject=subject_ref(email),
+        subject=subject_ref(person),
         report_requests=len(data["report_requests"]),
         consultation_requests=len(data["consultation_requests"]),
     )
@@ -145,28 +156,29 @@ def erase_consultation(
     locked = ConsultationRequest.objects.select_for_update().get(pk=consultation.pk)
     if locked.erased_at:
         return None
-    email = locked.email  # before it goes
+    person = locked.email or (locked.phone.as_e164 if locked.phone else "")  # before it goes
     erase_consultation_request(request=locked, by=by, reason=reason)
-    return _erasure_logged(email, by=by, reason=reason, consultations=1)
+    return _erasure_logged(person, by=by, reason=reason, consultations=1)
 
 
 @transaction.atomic
 def erase_everything_for(
-    email: str, *, by: AbstractBaseUser | None, reason: str = "Erased at the patient's request"
+    person: str, *, by: AbstractBaseUser | None, reason: str = "Erased at the patient's request"
 ) -> PrivacyLog:
-    reports = list(_by_email(ReportRequest, email).filter(erased_at__isnull=True))
-    consultations = list(_by_email(ConsultationRequest, email).filter(erased_at__isnull=True))
+    """Erase every request of the person with this email address (or phone number)."""
+    reports = list(_requests_of(ReportRequest, person).filter(erased_at__isnull=True))
+    consultations = list(_requests_of(ConsultationRequest, person).filter(erased_at__isnull=True))
     for report in reports:
         erase_report_request(request=report, by=by, reason=reason)
     for consultation in consultations:
         erase_consultation_request(request=consultation, by=by, reason=reason)
     return _erasure_logged(
-        email, by=by, reason=reason, reports=len(reports), consultations=len(consultations)
+        person, by=by, reason=reason, reports=len(reports), consultations=len(consultations)
     )
 
 
 def _erasure_logged(
-    email: str,
+    person: str,
     *,
     by: AbstractBaseUser | None,
     reason: str,
@@ -176,7 +188,7 @@ def _erasure_logged(
     return PrivacyLog.objects.create(
         action=PrivacyAction.ERASURE,
         by=by,
-        subject=subject_ref(email) if email else "",
+        subject=subject_ref(person) if person else "",
         report_requests=reports,
         consultation_requests=consultations,
         note=reason[:200],

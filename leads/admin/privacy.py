@@ -1,5 +1,6 @@
-"""Subject access and erasure by person (every request with the same email address), from
-either request list. Both leave a PrivacyLog entry with no personal data in it."""
+"""Subject access and erasure by person (every request with the same email address, or, for
+a consultation request made without one, the same phone number), from either request list.
+Both leave a PrivacyLog entry with no personal data in it."""
 
 import json
 
@@ -15,8 +16,16 @@ from .display import LogAdmin
 from .forms import EraseForm
 
 
-def _emails(queryset: QuerySet) -> list[str]:
-    return sorted({row.email.strip().lower() for row in queryset if row.email})
+def _people(queryset: QuerySet) -> list[str]:
+    """Each selected request's person: its email address, or its phone number when it has
+    none (erased requests have neither)."""
+    people = set()
+    for row in queryset:
+        if row.email:
+            people.add(row.email.strip().lower())
+        elif getattr(row, "phone", None):
+            people.add(row.phone.as_e164)
+    return sorted(people)
 
 
 class PrivacyActionsMixin:
@@ -32,7 +41,7 @@ class PrivacyActionsMixin:
     )
     def subject_access_export(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         exports = [
-            privacy.subject_access_export(email, by=request.user) for email in _emails(queryset)
+            privacy.subject_access_export(person, by=request.user) for person in _people(queryset)
         ]
         response = HttpResponse(
             json.dumps(exports, indent=2, cls=DjangoJSONEncoder),
@@ -42,19 +51,20 @@ class PrivacyActionsMixin:
         return response
 
     @admin.action(
-        description="Erase everything held about these people (every request by their email)",
+        description="Erase everything held about these people (every request by their email "
+        "or, without one, their phone)",
         permissions=["erase"],
     )
     def erase_everything_for_person(self, request: HttpRequest, queryset: QuerySet):
         form = EraseForm(request.POST if "confirm" in request.POST else None)
         if form.is_bound and form.is_valid():
-            for email in _emails(queryset):
+            for person in _people(queryset):
                 privacy.erase_everything_for(
-                    email, by=request.user, reason=form.cleaned_data["reason"]
+                    person, by=request.user, reason=form.cleaned_data["reason"]
                 )
             self.message_user(
                 request,
-                f"Erased everything held for {len(_emails(queryset))} person(s).",
+                f"Erased everything held for {len(_people(queryset))} person(s).",
                 messages.SUCCESS,
             )
             return None
@@ -65,7 +75,8 @@ class PrivacyActionsMixin:
             form,
             title="Erase everything held about these people",
             intro="This blanks the personal details of every report and consultation request "
-            "made with these email addresses, and of every earlier copy in their history. "
+            "made with these email addresses (or, for a request made without one, its phone "
+            "number), and of every earlier copy in their history. "
             "An audit entry without personal data is kept. It cannot be undone.",
             submit="Erase everything",
         )

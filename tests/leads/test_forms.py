@@ -106,12 +106,12 @@ def test_consultation_form_best_time_is_optional():
 
 
 def test_consultation_form_empty_gives_a_message_for_every_required_field():
+    """Email is not one of them: it is needed only for contact by email or video call."""
     form = ConsultationRequestForm(data={})
 
     assert not form.is_valid()
     assert form.errors == {
         "name": ["Enter your name"],
-        "email": ["Enter your email address"],
         "phone": ["Enter a phone number"],
         "contact_method": ["Choose how you would like us to contact you"],
         "description": ["Describe your back pain"],

@@ -5,8 +5,9 @@ import json
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -227,3 +228,74 @@ def test_erasure_leaves_nothing_said_about_the_pain_or_how_to_make_contact(db):
     assert (erased.pain_duration, erased.contact_method) == ("", "")
     kept = set(erased.history.values_list("pain_duration", "contact_method"))
     assert kept == {("", "")}
+
+
+def test_after_the_secret_key_is_rotated_the_log_still_matches_the_person(db, settings):
+    """SECRET_KEY rotated after a leak, PRIVACY_LOG_KEY set to the old one (README): a request
+    made today by someone whose data was erased before is seen to be the same person."""
+    ReportRequestFactory(email=EMAIL)
+    before = privacy.erase_everything_for(EMAIL, by=None)
+    settings.PRIVACY_LOG_KEY, settings.SECRET_KEY = settings.SECRET_KEY, "a-new-key-" + "x" * 40
+
+    privacy.subject_access_export(EMAIL.upper())
+
+    after = PrivacyLog.objects.get(action="subject_access")
+    assert after.subject == before.subject
+    settings.PRIVACY_LOG_KEY = settings.SECRET_KEY  # as if left unset: the link is lost
+    assert privacy.subject_ref(EMAIL) != before.subject
+
+
+def test_someone_who_gave_only_a_phone_number_is_found_by_it(db, tmp_path):
+    """Export and erasure by phone number, as given (07911...) or as admin shows it (+44...),
+    for a consultation request made without an email address."""
+    phoned = ConsultationRequestFactory(email="", phone="+447911123456", name="No Email")
+    ConsultationRequestFactory(email="", phone="+447700900123", name="Someone Else")
+    target = tmp_path / "sar.json"
+
+    call_command("patient_data", "export", "07911 123456", output=str(target), stdout=StringIO())
+    call_command("patient_data", "erase", "+44 7911 123456", yes=True, stdout=StringIO())
+
+    exported = json.loads(target.read_text())
+    assert exported["phone"] == "+447911123456"
+    assert [c["name"] for c in exported["consultation_requests"]] == ["No Email"]
+    assert ConsultationRequest.objects.get(pk=phoned.pk).name == "[erased]"
+    assert ConsultationRequest.objects.filter(name="Someone Else").exists()
+    log = PrivacyLog.objects.get(action="erasure")
+    assert log.subject == privacy.subject_ref("+447911123456") and "7911" not in log.subject
+
+
+def test_a_blank_person_matches_nobody(db):
+    """Phone-only and erased requests all have a blank email: "" must not name them all."""
+    ConsultationRequestFactory(email="", name="No Email")
+    erased = ReportRequestFactory(email=EMAIL)
+    privacy.erase_everything_for(EMAIL, by=None)
+
+    data = privacy.subject_access_export("")
+    log = privacy.erase_everything_for(" ", by=None)
+
+    assert data["report_requests"] == data["consultation_requests"] == []
+    assert (log.report_requests, log.consultation_requests) == (0, 0)
+    assert ConsultationRequest.objects.get().name == "No Email"
+    assert ReportRequest.objects.get(pk=erased.pk).name == "[erased]"
+    with pytest.raises(CommandError, match="neither an email address nor a valid phone"):
+        call_command("patient_data", "export", "", stdout=StringIO())
+
+
+def test_admin_erases_a_phone_only_request_by_its_phone_number(admin_client):
+    phoned = ConsultationRequestFactory(email="", name="No Email")
+    same_phone = ConsultationRequestFactory(email="has@example.com", name="Same Phone")
+    changelist = reverse("admin:leads_consultationrequest_changelist")
+
+    exported = admin_client.post(
+        changelist, {"action": "subject_access_export", "_selected_action": [phoned.pk]}
+    )
+    admin_client.post(
+        changelist,
+        {"action": "erase_everything_for_person", "_selected_action": [phoned.pk],
+         "confirm": "yes", "reason": "Asked by phone"},
+    )  # fmt: skip
+
+    [record] = json.loads(exported.content)
+    assert {c["name"] for c in record["consultation_requests"]} == {"No Email", "Same Phone"}
+    assert ConsultationRequest.objects.get(pk=phoned.pk).name == "[erased]"
+    assert ConsultationRequest.objects.get(pk=same_phone.pk).name == "[erased]"

@@ -91,6 +91,35 @@ def test_request_consultation_valid_post_saves_one_new_request(
     assert len(callbacks) == 1
 
 
+def test_someone_without_email_can_ask_to_be_phoned(client, spinal_metastases, valid_consultation):
+    """Many people, older people with cancer among them, have no email address: a call needs
+    none."""
+    valid_consultation["consultation-email"] = ""
+
+    response = client.post(CONSULTATION_URL, valid_consultation)
+
+    assert response.status_code == 302
+    consultation = ConsultationRequest.objects.get()
+    assert (consultation.email, consultation.phone.as_e164) == ("", "+447911123456")
+
+
+@pytest.mark.parametrize("method", ["email", "video"])
+def test_email_or_a_video_call_needs_an_email_address(
+    client, spinal_metastases, valid_consultation, method
+):
+    valid_consultation |= {"consultation-email": "", "consultation-contact_method": method}
+
+    html = client.post(CONSULTATION_URL, valid_consultation).content.decode()
+
+    message = "Enter your email address, or choose phone if you would like us to call you"
+    assert f'<a href="#id_consultation-email">{message}</a>' in html
+    assert 'value="Low back pain' not in html  # a textarea keeps its text inside it
+    assert "Low back pain for two weeks, worse at night." in html
+    radio = re.search(rf'<input type="radio"[^>]*value="{method}"[^>]*>', html).group(0)
+    assert "checked" in radio  # the choice made is kept
+    assert not ConsultationRequest.objects.exists()
+
+
 def test_request_consultation_stores_an_international_number_as_e164(
     client, spinal_metastases, valid_consultation, django_capture_on_commit_callbacks
 ):

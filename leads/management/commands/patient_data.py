@@ -1,5 +1,7 @@
 import json
 
+import phonenumbers
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -8,23 +10,25 @@ from leads.privacy import erase_everything_for, subject_access_export
 
 class Command(BaseCommand):
     help = (
-        "UK GDPR requests by email address: 'export' prints everything held about the person "
+        "UK GDPR requests by email address (or, for someone who gave none, phone number): "
+        "'export' prints everything held about the person "
         "(subject access) as JSON; 'erase' blanks it everywhere, history included. Both leave "
         "an audit entry that holds no personal data."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("action", choices=["export", "erase"])
-        parser.add_argument("email")
+        parser.add_argument("person", help="Their email address, or their phone number.")
         parser.add_argument("--output", help="Write the export to this file, not the screen.")
         parser.add_argument("--reason", default="Erased at the patient's request")
         parser.add_argument(
             "--yes", action="store_true", help="Erase without asking for confirmation."
         )
 
-    def handle(self, *args, action: str, email: str, output=None, reason: str, yes: bool, **o):
+    def handle(self, *args, action: str, person: str, output=None, reason: str, yes: bool, **o):
+        person = _person(person)
         if action == "export":
-            text = json.dumps(subject_access_export(email), indent=2, cls=DjangoJSONEncoder)
+            text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
             if output:
                 with open(output, "w", encoding="utf-8") as handle:
                     handle.write(text)
@@ -32,10 +36,25 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(text)
             return
-        if not yes and input(f"Erase everything held for {email}? Type 'erase': ") != "erase":
+        if not yes and input(f"Erase everything held for {person}? Type 'erase': ") != "erase":
             raise CommandError("Nothing erased.")
-        log = erase_everything_for(email, by=None, reason=reason)
+        log = erase_everything_for(person, by=None, reason=reason)
         self.stdout.write(
             f"Erased {log.report_requests} report request(s) and "
             f"{log.consultation_requests} consultation request(s)."
         )
+
+
+def _person(given: str) -> str:
+    """An email address as given; a phone number in the international form the requests
+    store it in (07911 123456 and +44 7911 123456 are the same person)."""
+    given = given.strip()
+    if "@" in given:
+        return given
+    try:
+        number = phonenumbers.parse(given, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise CommandError(f"{given!r} is neither an email address nor a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
