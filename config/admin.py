@@ -24,3 +24,20 @@ class ClinicAdminSite(AdminSite):
         if not super().has_permission(request):
             return False
         return not settings.REQUIRE_STAFF_2FA or request.user.is_verified()
+
+
+def staff_two_factor(app_configs=None, **kwargs) -> list:
+    """Deploy check (`manage.py check --deploy`, registered in config/apps.py): admin holds
+    patients' names, contact details and health answers, and sits on the public internet."""
+    from django.core import checks
+
+    if settings.DEBUG or settings.REQUIRE_STAFF_2FA:
+        return []
+    return [
+        checks.Warning(
+            "Staff sign in to admin with a password alone, and admin holds patients' details.",
+            hint="Give each member of staff a TOTP device in admin, then set "
+            "REQUIRE_STAFF_2FA=true (README, Staff accounts and triage).",
+            id="clinic.W002",
+        )
+    ]

@@ -37,13 +37,17 @@ def test_deploy_checks_pass_at_warning_level_with_production_settings(tmp_path):
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "EMAIL_URL": "smtp+tls://user:pass@mail.example:587",
         "CLINIC_EMAIL": "enquiries@clinic.example",
+        "REQUIRE_STAFF_2FA": "true",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    # Admin holds patients' details: a password alone is worth a warning at install.
+    env["REQUIRE_STAFF_2FA"] = "false"
+    warned = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert warned.returncode != 0
+    assert "(clinic.W002) Staff sign in to admin with a password alone" in warned.stderr
 
 
 def test_security_headers_on_a_public_page(client, spinal_metastases):
