@@ -13,7 +13,9 @@ from .models import ActionLevel
 # -1: first wording. -2: the urgent advice defers to whom the sheet names for each sign (a
 # hospital or cancer team for some); the emergency advice no longer says "show them this
 # list" on pages that show none; the emergency timeframe no longer speaks of our email.
-RULES_VERSION = "self-check-2026-11-2"
+# -3: the urgent timeframe allows for signs whose sheet says "straight away" (a fever with
+# back pain, or raised calcium with myeloma): "Today." alone read as leave to wait until later.
+RULES_VERSION = "self-check-2026-11-3"
 
 NONE = "none"
 
@@ -46,7 +48,7 @@ OUTCOMES = {
     ActionLevel.URGENT: Outcome(
         level=ActionLevel.URGENT,
         headline="Get medical advice today",
-        timeframe="Today.",
+        timeframe="Today, or straight away if the sheet says so for that sign.",
         # Each urgent sign on a sheet says whom to contact: for some it is the person's
         # hospital, cancer or healthcare team, not their GP. The advice defers to that.
         advice=(

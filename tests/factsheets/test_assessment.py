@@ -52,7 +52,8 @@ def test_emergency_outcome_says_999_now_and_not_to_wait():
 def test_urgent_outcome_is_same_day():
     outcome = assess(["urgent"])
 
-    assert outcome.timeframe == "Today."
+    # Some urgent signs say "straight away" (a fever with back pain): not "later today".
+    assert outcome.timeframe == "Today, or straight away if the sheet says so for that sign."
     assert "NHS 111" in outcome.advice
 
 

@@ -166,25 +166,43 @@ def test_the_mscc_sheet_has_every_emergency_sign_the_seed_gives_people_with_canc
 
 CANCER_EMERGENCY_SIGNS = (
     "band of pain",
-    "numbness or weakness",
-    "bladder or bowels",
+    "weakness in your arms",
+    "problems controlling your bladder or bowels",
     "saddle area",
     "suddenly got worse",
 )
+# Myeloma: its listed sources do not say that back pain suddenly getting worse is an emergency
+# (the seed says it of spinal metastases, which myeloma strictly is not): a clinician's call.
+NOT_YET = {"multiple-myeloma": {"suddenly got worse"}}
 
 
-@pytest.mark.parametrize("slug", ["spinal-metastases", "metastatic-spinal-cord-compression"])
-def test_both_cancer_sheets_send_people_with_cancer_to_999_for_the_same_signs(slug):
-    """Someone who reads only one of the two sheets must not wait on a sign the other calls
-    an emergency (NICE's MSCC signs, in the public information listed on both)."""
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "spinal-metastases",
+        "metastatic-spinal-cord-compression",
+        "prostate-cancer-and-back-pain",
+        "multiple-myeloma",
+    ],
+)
+def test_the_cancer_sheets_send_people_with_cancer_to_999_for_the_same_signs(slug):
+    """Someone who reads only one of these sheets must not wait on a sign another calls an
+    emergency (NICE's MSCC signs, in the public information listed on each)."""
     flags = [f for f in SHEETS[slug]["red_flags"] if f["level"] == "emergency"]
     emergency = " ".join(flag["symptom"].lower() for flag in flags)
-    body = " ".join(" ".join(lines) for lines in sections(SHEETS[slug])).lower()
 
-    for sign in CANCER_EMERGENCY_SIGNS:
+    for sign in set(CANCER_EMERGENCY_SIGNS) - NOT_YET.get(slug, set()):
         assert sign in emergency, sign
-        assert sign in body, sign
     assert any("informationforpublic" in s["url"] for s in SHEETS[slug]["sources"])
+
+
+@pytest.mark.parametrize("slug", ["osteoporosis", "spinal-infection"])
+def test_sheets_for_other_causes_point_people_with_cancer_to_the_mscc_signs(slug):
+    body = " ".join(" ".join(lines) for lines in sections(SHEETS[slug]))
+
+    assert "If you have, or have had, cancer" in body
+    assert "metastatic spinal cord compression" in body
+    assert "metastatic-spinal-cord-compression" in [r["slug"] for r in SHEETS[slug]["related"]]
 
 
 @pytest.mark.parametrize("slug", SHEETS)
@@ -193,6 +211,9 @@ def test_advice_for_people_with_cancer_includes_those_who_have_had_it(slug):
     (the seed: some cancers reach the spine years after treatment)."""
     for flag in SHEETS[slug]["red_flags"]:
         assert "you have cancer" not in flag["text"].lower(), flag["text"]
+        assert "you have prostate cancer" not in flag["text"].lower(), flag["text"]
+    for related in SHEETS[slug]["related"]:
+        assert "if you have cancer" not in related["blurb"], related["blurb"]
 
 
 # NICE guidance that has been withdrawn, and what replaced it.
