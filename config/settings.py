@@ -37,14 +37,20 @@ if not DEBUG and SECRET_KEY.startswith("change-me"):
     )
 # Rotating SECRET_KEY (after a leak, say): put the old one here for a while, so sessions and
 # signed links made with it (staff sign-ins, confirmation pages) still work.
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-# Keys the privacy log's hash of each email address (leads/privacy.py). It follows SECRET_KEY
-# unless set: when rotating SECRET_KEY, set this to the old key, or past entries stop
-# matching the person they are about.
+SECRET_KEY_FALLBACKS = [key.strip() for key in env.list("SECRET_KEY_FALLBACKS", default=[])]
+# Keys the privacy log's hash of each email address or phone number (leads/privacy.py). Set it
+# to its own random value (.env.example), so rotating SECRET_KEY leaves the log's entries
+# comparable; unset, it follows SECRET_KEY.
 PRIVACY_LOG_KEY = env.str("PRIVACY_LOG_KEY", default=SECRET_KEY)
+if not DEBUG and (not PRIVACY_LOG_KEY.strip() or PRIVACY_LOG_KEY.startswith("change-me")):
+    raise ImproperlyConfigured(
+        "PRIVACY_LOG_KEY is empty or still the placeholder from .env.example: the privacy "
+        "log's hashes of email addresses and phone numbers would be easy to reverse. Set it "
+        "to a long random string, or leave it out to use SECRET_KEY."
+    )
 # The embedded mode's stand-ins (a SQLite file, a folder for a broker, emails left in a folder)
 # must never be chosen in production by leaving a setting out: the site would look healthy
-# while reports sat unsent in a folder, marked sent, and each web process kept its own cache.
+# while reports sat unsent in a folder, marked sent.
 _UNSET_SERVICES = [
     name for name in ("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL") if not env.str(name, "")
 ]

@@ -41,13 +41,16 @@ def subject_ref(person: str) -> str:
 def _requests_of(model, person: str) -> QuerySet:
     """The requests of one person, named by their email address or, for someone who gave
     none (a consultation request may be made with a phone number only), by their phone
-    number in international form (+447911123456, as admin shows it). Never everything whose
-    email is blank: that is every phone-only and every erased request."""
+    number in international form (+447911123456, as admin shows it): then only the requests
+    made with that number and no email. Never everything whose email is blank: that is every
+    phone-only and every erased request."""
     person = person.strip()
     if "@" in person:
         return model.objects.filter(email__iexact=person)
     if person.startswith("+") and person[1:].isdigit() and model is ConsultationRequest:
-        return model.objects.filter(phone=person)
+        # Only requests made without an email: a number can be shared (a couple's landline),
+        # and a request that gave an email belongs to whoever that address names.
+        return model.objects.filter(phone=person, email="")
     return model.objects.none()
 
 

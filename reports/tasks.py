@@ -24,7 +24,8 @@ def _is_retryable(exc: BaseException) -> bool:
     it would fail every report alike, and /healthz/services says so (config/views.py)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPException | OSError)  # OSError: refused, reset, timeout
+    # smtplib's errors are OSErrors too, as are refused, reset and timed-out connections.
+    return isinstance(exc, OSError)
 
 
 def error_text(exc: BaseException) -> str:

@@ -4,6 +4,7 @@
 # them), then run `make test` and commit constraints.txt with what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "Run scripts/bootstrap.sh first: lock.sh uses its Python." >&2; exit 1; }
 python=$(.venv/bin/python -c 'import sys; print(sys._base_executable)')
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

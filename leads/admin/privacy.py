@@ -1,5 +1,6 @@
 """Subject access and erasure by person (every request with the same email address, or, for
-a consultation request made without one, the same phone number), from either request list.
+a consultation request made without one, every request made with the same phone number and
+no email), from either request list.
 Both leave a PrivacyLog entry with no personal data in it."""
 
 import json
@@ -75,8 +76,8 @@ class PrivacyActionsMixin:
             form,
             title="Erase everything held about these people",
             intro="This blanks the personal details of every report and consultation request "
-            "made with these email addresses (or, for a request made without one, its phone "
-            "number), and of every earlier copy in their history. "
+            "made with these email addresses (or, for a request made without one, every request "
+            "with its phone number and no email), and of every earlier copy in their history. "
             "An audit entry without personal data is kept. It cannot be undone.",
             submit="Erase everything",
         )

@@ -133,7 +133,33 @@ def test_the_secret_key_placeholder_from_env_example_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY is still the placeholder from .env.example" in result.stderr
-    assert load_settings(tmp_path, **(example | {"SECRET_KEY": "x" * 50})).returncode == 0
+    keys = {"SECRET_KEY": "x" * 50, "PRIVACY_LOG_KEY": "y" * 50}
+    assert load_settings(tmp_path, **(example | keys)).returncode == 0
+
+
+@pytest.mark.parametrize("value", ["", "change-me-to-another-long-random-string"])
+def test_an_empty_or_placeholder_privacy_log_key_refuses_to_start(tmp_path, value):
+    """Unkeyed (or keyed with a published placeholder), the log's hashes of phone numbers,
+    drawn from a small space, could simply be reversed."""
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
+        PRIVACY_LOG_KEY=value, **SERVICES,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "PRIVACY_LOG_KEY is empty or still the placeholder" in result.stderr
+
+
+def test_secret_key_fallbacks_are_read_without_the_spaces_around_them(tmp_path):
+    code = "import config.settings as s; print(s.SECRET_KEY_FALLBACKS)"
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    env |= {"VAR_DIR": str(tmp_path), "DEBUG": "true", "SECRET_KEY_FALLBACKS": "old-one, older"}
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert done.stdout.strip() == "['old-one', 'older']", done.stderr
 
 
 def test_nothing_set_but_debug_gives_the_embedded_mode(tmp_path):
@@ -224,7 +250,7 @@ def test_env_example_matches_the_shipped_units_and_nginx_config():
     """A clinic's IT person copies .env.example and the files in deploy/: beat must be able to
     write its schedule where the units allow, nginx must serve the static files where
     collectstatic writes them, and the rate limits must read the header nginx sets."""
-    env = _env_example() | {"SECRET_KEY": "x" * 50}
+    env = _env_example() | {"SECRET_KEY": "x" * 50, "PRIVACY_LOG_KEY": "y" * 50}
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS and k != "VAR_DIR"}
     code = (
         "import django; django.setup(); from django.conf import settings as s; "

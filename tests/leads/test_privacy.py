@@ -281,9 +281,12 @@ def test_a_blank_person_matches_nobody(db):
         call_command("patient_data", "export", "", stdout=StringIO())
 
 
-def test_admin_erases_a_phone_only_request_by_its_phone_number(admin_client):
+def test_admin_erases_a_phone_only_request_by_its_phone_number_and_no_one_elses(admin_client):
+    """A shared landline: the spouse who gave their own email is someone else, and their
+    description, answers and notes are not the requester's to take or to erase."""
     phoned = ConsultationRequestFactory(email="", name="No Email")
-    same_phone = ConsultationRequestFactory(email="has@example.com", name="Same Phone")
+    again = ConsultationRequestFactory(email="", name="No Email Again")
+    same_phone = ConsultationRequestFactory(email="spouse@example.com", name="Same Phone")
     changelist = reverse("admin:leads_consultationrequest_changelist")
 
     exported = admin_client.post(
@@ -296,6 +299,7 @@ def test_admin_erases_a_phone_only_request_by_its_phone_number(admin_client):
     )  # fmt: skip
 
     [record] = json.loads(exported.content)
-    assert {c["name"] for c in record["consultation_requests"]} == {"No Email", "Same Phone"}
+    assert {c["name"] for c in record["consultation_requests"]} == {"No Email", "No Email Again"}
     assert ConsultationRequest.objects.get(pk=phoned.pk).name == "[erased]"
-    assert ConsultationRequest.objects.get(pk=same_phone.pk).name == "[erased]"
+    assert ConsultationRequest.objects.get(pk=again.pk).name == "[erased]"
+    assert ConsultationRequest.objects.get(pk=same_phone.pk).name == "Same Phone"

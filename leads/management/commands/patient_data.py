@@ -55,6 +55,8 @@ def _person(given: str) -> str:
         number = phonenumbers.parse(given, settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    # "Possible", not "valid": a later phonenumbers release must not make a number stored
+    # under an earlier one unreachable.
+    if number is None or not phonenumbers.is_possible_number(number):
         raise CommandError(f"{given!r} is neither an email address nor a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
