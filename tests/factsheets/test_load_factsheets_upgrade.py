@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = services.CONTENT_DIR
 PROSTATE = "prostate-cancer-and-back-pain"
 PROSTATE_PAGE = f"/factsheets/{PROSTATE}/"
-# The paragraph as commit 6dcc40c corrected it, and as it was before.
+# The paragraph as commit 6dcc40c corrected it (since extended to men who have had prostate
+# cancer), and as it was before.
 CORRECTED = (
     "Problems controlling your bladder or bowels along with back pain are different: they are an "
-    "emergency, whether or not you have cancer. Go to A&E straight away, or call 999 if you have "
-    "prostate cancer."
+    "emergency, whether or not you have cancer. Go to A&E straight away, or call 999 if you have, "
+    "or have had, prostate cancer."
 )
 BEFORE_6DCC40C = (
     "If you have prostate cancer, problems controlling your bladder or bowels along with back "
