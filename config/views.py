@@ -96,7 +96,8 @@ def _report_delivery() -> str:
     except Exception:
         return "unavailable"
     failed = [error for status, error in latest if status == ReportStatus.FAILED]
-    ours = latest and latest[0][0] == ReportStatus.FAILED and not is_recipient_refusal(failed[0])
+    last_status, last_error = latest[0] if latest else (None, "")
+    ours = last_status == ReportStatus.FAILED and not is_recipient_refusal(last_error)
     if ours or len(failed) == 3:
         return "reports are failing to send: see failed report requests in admin"
     return "ok"

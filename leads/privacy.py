@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -38,16 +39,39 @@ def subject_ref(person: str) -> str:
     return hmac.new(key, person.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
+def person_key(given: str) -> str:
+    """Who a data request is about, as the requests store it: an email address as given, or a
+    phone number in international form (07911 123456 and +44 7911 123456 are one person);
+    "" when it is neither. "Possible", not "valid": a later phonenumbers release must not
+    make a number stored under an earlier one unreachable."""
+    given = given.strip()
+    if "@" in given:
+        return given
+    try:
+        number = phonenumbers.parse(given, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def person_of(request: ReportRequest | ConsultationRequest) -> str:
+    """A request's person: its email address, or its phone number when it has none (a
+    consultation request made to be phoned); "" once erased."""
+    if request.email:
+        return request.email.strip().lower()
+    phone = getattr(request, "phone", None)
+    return phone.as_e164 if phone else ""
+
+
 def _requests_of(model, person: str) -> QuerySet:
-    """The requests of one person, named by their email address or, for someone who gave
-    none (a consultation request may be made with a phone number only), by their phone
-    number in international form (+447911123456, as admin shows it): then only the requests
-    made with that number and no email. Never everything whose email is blank: that is every
-    phone-only and every erased request."""
-    person = person.strip()
+    """The requests of one person (``person_key``): those with their email address or, for
+    someone who gave none, those made with their phone number and no email. Never everything
+    whose email is blank: that is every phone-only and every erased request."""
     if "@" in person:
         return model.objects.filter(email__iexact=person)
-    if person.startswith("+") and person[1:].isdigit() and model is ConsultationRequest:
+    if person and model is ConsultationRequest:
         # Only requests made without an email: a number can be shared (a couple's landline),
         # and a request that gave an email belongs to whoever that address names.
         return model.objects.filter(phone=person, email="")
@@ -79,6 +103,7 @@ def erase_report_request(
 def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) -> dict:
     """Everything held about the person with this email address (or phone number, for
     requests made without one), as plain data."""
+    person = person_key(person)
     reports = _requests_of(ReportRequest, person).select_related("sheet").order_by("created_at")
     consultations = (
         _requests_of(ConsultationRequest, person)
@@ -87,7 +112,7 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
         .order_by("created_at")
     )
     data = {
-        "email" if "@" in person else "phone": person.strip(),
+        "email" if "@" in person else "phone": person,
         "exported_at": timezone.now().isoformat(),
         "report_requests": [
             {
@@ -159,7 +184,7 @@ def erase_consultation(
     locked = ConsultationRequest.objects.select_for_update().get(pk=consultation.pk)
     if locked.erased_at:
         return None
-    person = locked.email or (locked.phone.as_e164 if locked.phone else "")  # before it goes
+    person = person_of(locked)  # before it goes
     erase_consultation_request(request=locked, by=by, reason=reason)
     return _erasure_logged(person, by=by, reason=reason, consultations=1)
 
@@ -169,6 +194,7 @@ def erase_everything_for(
     person: str, *, by: AbstractBaseUser | None, reason: str = "Erased at the patient's request"
 ) -> PrivacyLog:
     """Erase every request of the person with this email address (or phone number)."""
+    person = person_key(person)
     reports = list(_requests_of(ReportRequest, person).filter(erased_at__isnull=True))
     consultations = list(_requests_of(ConsultationRequest, person).filter(erased_at__isnull=True))
     for report in reports:

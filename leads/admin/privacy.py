@@ -18,15 +18,8 @@ from .forms import EraseForm
 
 
 def _people(queryset: QuerySet) -> list[str]:
-    """Each selected request's person: its email address, or its phone number when it has
-    none (erased requests have neither)."""
-    people = set()
-    for row in queryset:
-        if row.email:
-            people.add(row.email.strip().lower())
-        elif getattr(row, "phone", None):
-            people.add(row.phone.as_e164)
-    return sorted(people)
+    """The selected requests' people (erased requests name no one)."""
+    return sorted({person for row in queryset if (person := privacy.person_of(row))})
 
 
 class PrivacyActionsMixin:

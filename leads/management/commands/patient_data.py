@@ -1,11 +1,9 @@
 import json
 
-import phonenumbers
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
-from leads.privacy import erase_everything_for, subject_access_export
+from leads.privacy import erase_everything_for, person_key, subject_access_export
 
 
 class Command(BaseCommand):
@@ -26,7 +24,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, action: str, person: str, output=None, reason: str, yes: bool, **o):
-        person = _person(person)
+        given, person = person, person_key(person)
+        if not person:
+            raise CommandError(f"{given!r} is neither an email address nor a valid phone number.")
         if action == "export":
             text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
             if output:
@@ -43,20 +43,3 @@ class Command(BaseCommand):
             f"Erased {log.report_requests} report request(s) and "
             f"{log.consultation_requests} consultation request(s)."
         )
-
-
-def _person(given: str) -> str:
-    """An email address as given; a phone number in the international form the requests
-    store it in (07911 123456 and +44 7911 123456 are the same person)."""
-    given = given.strip()
-    if "@" in given:
-        return given
-    try:
-        number = phonenumbers.parse(given, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    # "Possible", not "valid": a later phonenumbers release must not make a number stored
-    # under an earlier one unreachable.
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise CommandError(f"{given!r} is neither an email address nor a valid phone number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
