@@ -199,6 +199,11 @@ def _rows_from_sheet(sheet: FactSheet) -> dict[str, Any]:
 
 
 def _fingerprint(rows: dict[str, Any]) -> str:
+    # Whether a sheet is on the site is the clinic's decision (Published, in admin), not its
+    # content: a withdrawn sheet is not "edited". Counted as published, as every sheet was when
+    # fingerprints began, so the fingerprints recorded since then still compare.
+    rows = {**rows, "sheet": {**rows["sheet"], "published": True}}
+
     def same_lines(value: Any) -> Any:
         # A browser sends a textarea's lines ending in CRLF: an admin save that changed no word
         # is not a staff edit.
@@ -235,6 +240,8 @@ def _write(shipped: ShippedSheet, existing: FactSheet | None) -> FactSheet:
     rows = _rows_from_data(shipped.data)
     sheet = existing or FactSheet(slug=shipped.slug)
     for field, value in rows["sheet"].items():
+        if existing and field == "published":
+            continue  # a sheet withdrawn in admin stays withdrawn when its content is replaced
         setattr(sheet, field, value)
     sheet.shipped_slug = shipped.slug
     sheet.shipped_sha256 = shipped.sha256

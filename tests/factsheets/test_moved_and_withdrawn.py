@@ -6,9 +6,11 @@ through the admin's own change form, by a content editor, as the clinic would ma
 """
 
 import re
+from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -396,6 +398,36 @@ def test_republishing_shows_the_sheet_again(client, editor, spinal_metastases):
 
     assert response.status_code == 200
     assert FactSheet.objects.get(pk=spinal_metastases.pk).withdrawn_at is None
+
+
+def test_replacing_the_shipped_sheets_keeps_a_withdrawn_sheet_withdrawn(
+    client, editor, spinal_metastases
+):
+    _edit(editor, spinal_metastases, published=False)
+    before = FactSheet.objects.get(pk=spinal_metastases.pk)
+    out = StringIO()
+
+    call_command("load_factsheets", "--replace", stdout=out)  # every sheet, as after an upgrade
+
+    sheet = FactSheet.objects.get(pk=spinal_metastases.pk)
+    assert not sheet.published
+    assert sheet.withdrawn_at == before.withdrawn_at
+    assert sheet.content_version == before.content_version + 1  # it was replaced
+    assert client.get(f"/factsheets/{OLD}/").status_code == 410
+    (line,) = [line for line in out.getvalue().splitlines() if line.startswith(f"{OLD}:")]
+    assert "stays withdrawn until it is published again in admin" in line
+    assert client.get("/factsheets/multiple-myeloma/").status_code == 200  # the rest: as they were
+
+
+def test_a_withdrawn_sheet_is_not_reported_as_edited(editor, spinal_metastases):
+    _edit(editor, spinal_metastases, published=False)
+
+    (report,) = [r for r in update_shipped_content() if r.shipped.slug == OLD]
+
+    assert report.same_as_shipped
+    assert report.staff_edits is False
+    assert not report.out_of_date
+    call_command("load_factsheets", "--check", stdout=StringIO())  # exits 0: nothing to review
 
 
 # --- drafts stay unseen -------------------------------------------------------------------------

@@ -94,6 +94,8 @@ class Command(BaseCommand):
         if report.action == "replaced":
             version = report.sheet.content_version
             done = f"replaced with the shipped version (now content version {version})"
+            if report.sheet.withdrawn:
+                done += "; it stays withdrawn until it is published again in admin"
             if report.staff_edits:
                 return f"{done}; the staff edits made since it was loaded were overwritten"
             if report.staff_edits is None:
