@@ -22,3 +22,23 @@ def heartbeat() -> None:
     from django.core.cache import cache
 
     cache.set(HEARTBEAT_KEY, time.time(), timeout=HEARTBEAT_MAX_AGE * 2)
+
+
+@app.task(name="config.housekeeping", ignore_result=True)
+def housekeeping() -> dict[str, int]:
+    """Delete what no longer has a use (scheduled daily by beat): expired staff sessions, and
+    staff sign-in records (django-axes' access and failure logs: username, IP address, browser)
+    older than STAFF_SIGN_IN_LOG_DAYS. Failed attempts need nothing here: django-axes deletes
+    them once their lock-out lapses. Patient data has its own retention task
+    (leads.apply_retention)."""
+    from importlib import import_module
+
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.conf import settings
+
+    days = settings.STAFF_SIGN_IN_LOG_DAYS
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return {
+        "sign_ins": AxesProxyHandler.reset_logs(age_days=days),
+        "failed_sign_ins": AxesProxyHandler.reset_failure_logs(age_days=days),
+    }

@@ -316,6 +316,7 @@ SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "config.heartbeat", "schedule": 30.0},
     "apply-retention": {"task": "leads.apply_retention", "schedule": 6 * 60 * 60.0},
+    "housekeeping": {"task": "config.housekeeping", "schedule": 24 * 60 * 60.0},
     "requeue-stale-report-requests": {
         "task": "reports.requeue_stale_report_requests",
         "schedule": SWEEP_SECONDS,
@@ -386,9 +387,13 @@ SECURE_CSP = {
 
 # --- Privacy -----------------------------------------------------------------------------------
 # Personal data of sent (or finally failed) report requests is erased after this many days,
-# and of closed consultation requests after this many, by a daily task (leads/privacy.py).
+# and of closed consultation requests after this many, by a task run every six hours
+# (leads/privacy.py).
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
 CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", default=365)
+# Staff sign-in records (username, IP address, browser; django-axes) are deleted after this many
+# days, and expired staff sessions daily (config.housekeeping).
+STAFF_SIGN_IN_LOG_DAYS = env.int("STAFF_SIGN_IN_LOG_DAYS", default=90)
 
 # --- Abuse limits ------------------------------------------------------------------------------
 # Per IP address and per email address, on each patient form (django-ratelimit, shared cache).
