@@ -22,4 +22,7 @@ export VAR_DIR="${VAR_DIR:-$(pwd)/var/test}"
 export STATIC_ROOT="$VAR_DIR/staticfiles"
 
 .venv/bin/python manage.py collectstatic --noinput -v0
-exec .venv/bin/pytest "$@"
+# Two test processes (pytest-xdist; the machine has two cores), each with its own PostgreSQL
+# test database, Redis databases and VAR_DIR (tests/xdist_services.py). TEST_PROCESSES=0 runs
+# the tests in this process alone; a later -n in "$@" wins too.
+exec .venv/bin/python -m pytest -p tests.xdist_services -n "${TEST_PROCESSES:-2}" "$@"

@@ -148,6 +148,7 @@ def site_server(django_db_setup, smtp_server):
     static files come from STATIC_ROOT through WhiteNoise, collected by scripts/test.sh."""
     port = free_port()
     log_path = Path(settings.VAR_DIR) / "test-site.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
