@@ -396,9 +396,11 @@ CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", default=365
 STAFF_SIGN_IN_LOG_DAYS = env.int("STAFF_SIGN_IN_LOG_DAYS", default=90)
 
 # --- Abuse limits ------------------------------------------------------------------------------
-# Per IP address and per email address, on each patient form (django-ratelimit, shared cache).
+# Per IP address, email address and phone number, on each patient form (django-ratelimit,
+# shared cache).
 FORM_RATE_PER_IP = env.str("FORM_RATE_PER_IP", default="20/h")
 FORM_RATE_PER_EMAIL = env.str("FORM_RATE_PER_EMAIL", default="5/h")
+FORM_RATE_PER_PHONE = env.str("FORM_RATE_PER_PHONE", default="5/h")
 RATELIMIT_VIEW = "config.views.rate_limited"
 RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop patients reaching us
 RATELIMIT_HASH_ALGORITHM = "leads.guards.KeyedHash"  # counters' names keyed, not plain hashes

@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django_ratelimit.core import get_usage
 
+from .privacy import person_key
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,9 +45,18 @@ def _email_key(group: str, request: HttpRequest) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def _phone_key(group: str, request: HttpRequest) -> str:
+    """The number this form's own phone field names, in international form, so "07911 123456"
+    and "+44 7911 123456" share one allowance; "" for a form with no number."""
+    form = group.split(".")[1]  # "leads.<form>.phone"
+    return person_key(request.POST.get(f"{form}-phone", ""))
+
+
 def limit_reached(request: HttpRequest, *, form: str, count: bool = True) -> int | None:
-    """Count this post against the per-IP and per-email limits. Returns None while both hold;
-    over either, the seconds until the person may send again (0 when that is not known).
+    """Count this post against the per-IP, per-email and per-phone-number limits. Returns None
+    while all hold; over any, the seconds until the person may send again (0 when that is not
+    known). The phone number's limit stops one number being given in request after request
+    from many addresses (someone asking the clinic to ring another person again and again).
 
     Called to count only for a post that would be saved: a form sent back with a mistake, a
     repeat of one already taken or a bot's post does not use up anyone's allowance. A repeat
@@ -65,6 +76,8 @@ def _limit_reached(request: HttpRequest, *, form: str, increment: bool) -> int |
     limits = [(group + ".ip", "ip", settings.FORM_RATE_PER_IP)]
     if _email_key(group + ".email", request):
         limits.append((group + ".email", _email_key, settings.FORM_RATE_PER_EMAIL))
+    if _phone_key(group + ".phone", request):
+        limits.append((group + ".phone", _phone_key, settings.FORM_RATE_PER_PHONE))
     waits = []
     for name, key, rate in limits:
         usage = get_usage(request, group=name, key=key, rate=rate, increment=increment)

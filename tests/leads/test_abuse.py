@@ -115,12 +115,32 @@ def test_too_many_posts_for_one_email_are_limited_across_addresses(spinal_metast
     assert post_from("10.0.0.4", "Four").status_code == 429
 
 
-@override_settings(FORM_RATE_PER_IP="50/h", FORM_RATE_PER_EMAIL="10/h")
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="100/h", FORM_RATE_PER_PHONE="2/h")
+def test_too_many_requests_to_ring_one_number_are_limited_however_it_is_written(
+    spinal_metastases, valid_consultation
+):
+    """Someone asking the clinic to ring one number again and again, from many addresses,
+    with or without an email, and writing the number differently each time."""
+
+    def post_from(ip: str, phone: str, email: str):
+        data = valid_consultation | {"consultation-phone": phone, "consultation-email": email}
+        return Client(REMOTE_ADDR=ip).post(CONSULTATION_URL, data)
+
+    assert post_from("10.0.0.1", "07911 123456", "").status_code == 302
+    assert post_from("10.0.0.2", "+44 7911 123456", "a@example.com").status_code == 302
+    over = post_from("10.0.0.3", "(07911) 123-456", "b@example.com")
+    assert over.status_code == 429
+    assert "b@example.com" in over.content.decode()  # the form comes back as typed
+    assert post_from("10.0.0.4", "020 7946 0018", "").status_code == 302  # another number
+    assert ConsultationRequest.objects.count() == 3
+
+
+@override_settings(FORM_RATE_PER_IP="50/h", FORM_RATE_PER_EMAIL="10/h", FORM_RATE_PER_PHONE="7/h")
 def test_the_rate_limit_counters_do_not_tell_a_cache_reader_who_sent_a_request(
     client, spinal_metastases, valid_consultation
 ):
-    """Someone who can read the cache (Redis) and guesses an address, email or IP, must not
-    learn from the counters' names that it asked for a consultation this hour."""
+    """Someone who can read the cache (Redis) and guesses an address, email, phone number or
+    IP, must not learn from the counters' names that it asked for a consultation this hour."""
     email = "jane.private@example.com"
     posted = client.post(CONSULTATION_URL, valid_consultation | {"consultation-email": email})
     assert posted.status_code == 302
@@ -132,11 +152,12 @@ def test_the_rate_limit_counters_do_not_tell_a_cache_reader_who_sent_a_request(
     counters = [
         ("leads.consultation.email", "10/h", email),
         ("leads.consultation.ip", "50/h", "127.0.0.1"),
+        ("leads.consultation.phone", "7/h", "+447911123456"),
     ]
     with override_settings(RATELIMIT_HASH_ALGORITHM="hashlib.sha256"):  # the library's default
-        assert [counter(*guess) for guess in counters] == [None, None]
+        assert [counter(*guess) for guess in counters] == [None, None, None]
     # They are there, counting, under names only the site's secret makes.
-    assert [counter(*guess) for guess in counters] == [1, 1]
+    assert [counter(*guess) for guess in counters] == [1, 1, 1]
 
 
 def test_a_bot_filling_the_honeypot_gets_a_normal_page_and_nothing_is_saved(

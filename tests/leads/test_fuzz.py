@@ -27,7 +27,9 @@ def expected(value: str) -> str:
 
 @FUZZ
 @given(name=any_text, email=emails, consent=st.booleans())
-@override_settings(FORM_RATE_PER_IP="100000/m", FORM_RATE_PER_EMAIL="100000/m")
+@override_settings(
+    FORM_RATE_PER_IP="100000/m", FORM_RATE_PER_EMAIL="100000/m", FORM_RATE_PER_PHONE="100000/m"
+)
 def test_report_form_never_errors_and_saves_what_was_typed(
     client, spinal_metastases, name, email, consent
 ):
@@ -55,7 +57,9 @@ def test_report_form_never_errors_and_saves_what_was_typed(
     description=st.text(min_size=1, max_size=600) | any_text,
     duration=st.sampled_from(["under_1_week", "over_3_months"]) | any_text,
 )
-@override_settings(FORM_RATE_PER_IP="100000/m", FORM_RATE_PER_EMAIL="100000/m")
+@override_settings(
+    FORM_RATE_PER_IP="100000/m", FORM_RATE_PER_EMAIL="100000/m", FORM_RATE_PER_PHONE="100000/m"
+)
 def test_consultation_form_never_errors_and_saves_what_was_typed(
     client, spinal_metastases, name, email, phone, best_time, method, description, duration
 ):
