@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django_ratelimit.core import get_usage
 
+from .models import ContactMethod
 from .privacy import person_key
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,21 @@ def _email_key(group: str, request: HttpRequest) -> str:
 
 
 def _phone_key(group: str, request: HttpRequest) -> str:
-    """The number this form's own phone field names, in international form, so "07911 123456"
-    and "+44 7911 123456" share one allowance; "" for a form with no number."""
+    """The number the clinic is asked to ring, in international form, so "07911 123456" and
+    "+44 7911 123456" share one allowance; "" when the request asks to be emailed or called by
+    video (the number is only a fallback, and may be a household's shared landline)."""
     form = group.split(".")[1]  # "leads.<form>.phone"
+    if request.POST.get(f"{form}-contact_method") != ContactMethod.PHONE:
+        return ""
     return person_key(request.POST.get(f"{form}-phone", ""))
 
 
 def limit_reached(request: HttpRequest, *, form: str, count: bool = True) -> int | None:
     """Count this post against the per-IP, per-email and per-phone-number limits. Returns None
     while all hold; over any, the seconds until the person may send again (0 when that is not
-    known). The phone number's limit stops one number being given in request after request
-    from many addresses (someone asking the clinic to ring another person again and again).
+    known). The phone number's limit, for requests to be phoned, stops one number being given
+    in request after request from many addresses (someone asking the clinic to ring another
+    person again and again).
 
     Called to count only for a post that would be saved: a form sent back with a mistake, a
     repeat of one already taken or a bot's post does not use up anyone's allowance. A repeat

@@ -100,7 +100,8 @@ def _limit_message(wait_seconds: int) -> str:
     else:
         when = "later"
     return (
-        "We have had a lot of requests from you or this email address in a short time, so we "
+        "We have had a lot of requests from you, this email address or this phone number in a "
+        "short time, so we "
         f"could not take this one. What you typed is still here: please send it again {when}. "
         "Anything you sent before has been kept. If you need help now, call NHS 111. "
         "In an emergency, call 999."

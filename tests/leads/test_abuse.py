@@ -120,19 +120,27 @@ def test_too_many_requests_to_ring_one_number_are_limited_however_it_is_written(
     spinal_metastases, valid_consultation
 ):
     """Someone asking the clinic to ring one number again and again, from many addresses,
-    with or without an email, and writing the number differently each time."""
+    with or without an email, and writing the number differently each time. A request to be
+    emailed is not counted against its number: that may be a household's shared landline."""
 
-    def post_from(ip: str, phone: str, email: str):
-        data = valid_consultation | {"consultation-phone": phone, "consultation-email": email}
+    def post_from(ip: str, phone: str, email: str, method: str = "phone"):
+        data = valid_consultation | {
+            "consultation-phone": phone,
+            "consultation-email": email,
+            "consultation-contact_method": method,
+        }
         return Client(REMOTE_ADDR=ip).post(CONSULTATION_URL, data)
 
     assert post_from("10.0.0.1", "07911 123456", "").status_code == 302
-    assert post_from("10.0.0.2", "+44 7911 123456", "a@example.com").status_code == 302
-    over = post_from("10.0.0.3", "(07911) 123-456", "b@example.com")
+    assert post_from("10.0.0.2", "07911 123456", "c@example.com", "email").status_code == 302
+    assert post_from("10.0.0.3", "+44 7911 123456", "a@example.com").status_code == 302
+    over = post_from("10.0.0.4", "(07911) 123-456", "b@example.com")
     assert over.status_code == 429
     assert "b@example.com" in over.content.decode()  # the form comes back as typed
-    assert post_from("10.0.0.4", "020 7946 0018", "").status_code == 302  # another number
-    assert ConsultationRequest.objects.count() == 3
+    assert "this phone number in a short time" in over.content.decode()
+    assert post_from("10.0.0.5", "07911 123456", "d@example.com", "email").status_code == 302
+    assert post_from("10.0.0.6", "020 7946 0018", "").status_code == 302  # another number
+    assert ConsultationRequest.objects.count() == 5
 
 
 @override_settings(FORM_RATE_PER_IP="50/h", FORM_RATE_PER_EMAIL="10/h", FORM_RATE_PER_PHONE="7/h")
