@@ -26,19 +26,24 @@ def heartbeat() -> None:
 
 @app.task(name="config.housekeeping", ignore_result=True)
 def housekeeping() -> dict[str, int]:
-    """Delete what no longer has a use (scheduled daily by beat): expired staff sessions, and
-    staff sign-in records (django-axes' access and failure logs: username, IP address, browser)
-    older than STAFF_SIGN_IN_LOG_DAYS. Failed attempts need nothing here: django-axes deletes
-    them once their lock-out lapses. Patient data has its own retention task
-    (leads.apply_retention)."""
+    """Delete what no longer has a use (scheduled daily by beat): expired staff sessions,
+    failed sign-ins whose lock-out has lapsed (django-axes deletes those only at the next
+    sign-in), and staff sign-in records (django-axes' access and failure logs: username, IP
+    address, browser) older than STAFF_SIGN_IN_LOG_DAYS. Patient data has its own retention
+    task (leads.apply_retention)."""
     from importlib import import_module
 
     from axes.handlers.proxy import AxesProxyHandler
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
     from django.conf import settings
+    from django.utils import timezone
 
     days = settings.STAFF_SIGN_IN_LOG_DAYS
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    lapsed = AccessAttempt.objects.filter(attempt_time__lte=timezone.now() - get_cool_off())
     return {
+        "lapsed_lockouts": lapsed.delete()[0],
         "sign_ins": AxesProxyHandler.reset_logs(age_days=days),
         "failed_sign_ins": AxesProxyHandler.reset_failure_logs(age_days=days),
     }

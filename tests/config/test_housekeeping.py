@@ -2,13 +2,12 @@
 
 from datetime import timedelta
 
-from axes.models import AccessLog
-from django.conf import settings
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from config.celery import app, housekeeping
+from config.celery import housekeeping
 
 
 def sign_in(username: str, password: str) -> Client:
@@ -19,26 +18,33 @@ def sign_in(username: str, password: str) -> Client:
 
 
 def test_old_sign_in_records_and_expired_sessions_are_deleted_and_recent_ones_kept(
-    django_user_model,
+    django_user_model, settings
 ):
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True  # off by default; trimmed when turned on
     django_user_model.objects.create_superuser("staff", "s@example.com", "the-right-passphrase")
     earlier = sign_in("staff", "the-right-passphrase")
     today = sign_in("staff", "the-right-passphrase")
+    sign_in("someone", "a-guess")  # failed sign-ins, left counting towards a lock-out
+    sign_in("someone-else", "a-guess")
     assert earlier.get("/admin/").status_code == 200 and today.get("/admin/").status_code == 200
-    assert AccessLog.objects.count() == 2
-    days = settings.STAFF_SIGN_IN_LOG_DAYS
-    long_ago = timezone.now() - timedelta(days=days + 1)
-    AccessLog.objects.filter(pk=AccessLog.objects.order_by("pk").first().pk).update(
-        attempt_time=long_ago
-    )
+    assert (AccessLog.objects.count(), AccessAttempt.objects.count()) == (2, 2)
+    assert AccessFailureLog.objects.count() == 2
+    long_ago = timezone.now() - timedelta(days=settings.STAFF_SIGN_IN_LOG_DAYS + 1)
+    for model in (AccessLog, AccessFailureLog):
+        oldest = model.objects.order_by("pk").first()
+        model.objects.filter(pk=oldest.pk).update(attempt_time=long_ago)
+    lapsed = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME, minutes=1)
+    AccessAttempt.objects.filter(username="someone").update(attempt_time=lapsed)
     Session.objects.filter(session_key=earlier.session.session_key).update(
         expire_date=timezone.now() - timedelta(seconds=1)
     )
 
     counts = housekeeping()
 
-    assert counts == {"sign_ins": 1, "failed_sign_ins": 0}
+    assert counts == {"lapsed_lockouts": 1, "sign_ins": 1, "failed_sign_ins": 1}
     assert AccessLog.objects.count() == 1
+    assert AccessFailureLog.objects.get().username == "someone-else"
+    assert AccessAttempt.objects.get().username == "someone-else"  # its lock-out still counts
     assert list(Session.objects.values_list("session_key", flat=True)) == [
         today.session.session_key
     ]
@@ -46,9 +52,8 @@ def test_old_sign_in_records_and_expired_sessions_are_deleted_and_recent_ones_ke
     assert earlier.get("/admin/").status_code == 302  # its session had expired anyway
 
 
-def test_housekeeping_is_scheduled_daily_for_the_worker():
+def test_housekeeping_is_scheduled_daily(settings):
     entry = next(
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "config.housekeeping"
     )
     assert entry["schedule"] == 24 * 60 * 60
-    assert "config.housekeeping" in app.tasks
