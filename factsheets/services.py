@@ -241,7 +241,7 @@ def _write(shipped: ShippedSheet, existing: FactSheet | None) -> FactSheet:
     sheet = existing or FactSheet(slug=shipped.slug)
     for field, value in rows["sheet"].items():
         if existing and field == "published":
-            continue  # a sheet withdrawn in admin stays withdrawn when its content is replaced
+            continue  # a withdrawn sheet (or a draft) stays off the site when replaced
         setattr(sheet, field, value)
     sheet.shipped_slug = shipped.slug
     sheet.shipped_sha256 = shipped.sha256

@@ -96,6 +96,8 @@ class Command(BaseCommand):
             done = f"replaced with the shipped version (now content version {version})"
             if report.sheet.withdrawn:
                 done += "; it stays withdrawn until it is published again in admin"
+            elif not report.sheet.published:
+                done += "; it stays unpublished (a draft) until it is published in admin"
             if report.staff_edits:
                 return f"{done}; the staff edits made since it was loaded were overwritten"
             if report.staff_edits is None:
