@@ -1,9 +1,20 @@
+import os
+import sys
+
 import pytest
 from django.core.cache import cache
 
 from factsheets.cache import forget_everything
 from factsheets.models import FactSheet
 from factsheets.services import load_shipped_content
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER") and "tests.xdist_services" not in sys.modules:
+        raise pytest.UsageError(
+            "Run the tests in parallel through scripts/test.sh: it gives each test process its "
+            "own Redis databases (tests/xdist_services.py)."
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -151,7 +151,8 @@ def site_server(django_db_setup, smtp_server):
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--no-control-socket",
+         "--bind", f"127.0.0.1:{port}",
          "--workers", "2", "--access-logfile", "-"],
         cwd=ROOT, env=_service_env(smtp_server), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -149,7 +149,8 @@ def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
     web_env = _service_env(smtp_server) | {"CELERY_BROKER_URL": broker.url, "CACHE_URL": ""}
     web_log = (broker.tmp / "web.log").open("w")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--no-control-socket",
+         "--bind", f"127.0.0.1:{web_port}"],
         cwd=ROOT, env={k: v for k, v in web_env.items() if v},
         stdout=web_log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -80,7 +80,8 @@ def test_a_web_process_that_loses_redis_renders_fresh_pages_and_keeps_them_again
     }
     log = (tmp_path / "web.log").open("w")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--no-control-socket",
+         "--bind", f"127.0.0.1:{port}",
          "--workers", "1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
