@@ -30,7 +30,8 @@ def housekeeping() -> dict[str, int]:
     failed sign-ins whose lock-out has lapsed (django-axes deletes those only at the next
     sign-in), and staff sign-in records (django-axes' access and failure logs: username, IP
     address, browser) older than STAFF_SIGN_IN_LOG_DAYS. Patient data has its own retention
-    task (leads.apply_retention)."""
+    task (leads.apply_retention); in the embedded mode, the .eml files it leaves in a folder
+    (patients' PDFs among them) go here, after REPORT_RETENTION_DAYS."""
     from importlib import import_module
 
     from axes.handlers.proxy import AxesProxyHandler
@@ -43,7 +44,28 @@ def housekeeping() -> dict[str, int]:
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     lapsed = AccessAttempt.objects.filter(attempt_time__lte=timezone.now() - get_cool_off())
     return {
+        "old_email_files": _delete_old_email_files(),
         "lapsed_lockouts": lapsed.delete()[0],
         "sign_ins": AxesProxyHandler.reset_logs(age_days=days),
         "failed_sign_ins": AxesProxyHandler.reset_failure_logs(age_days=days),
     }
+
+
+def _delete_old_email_files() -> int:
+    """The embedded mode's emails (config.mail.EmlFileBackend) older than the report retention
+    period: erasing a request's row must not leave its PDF in the folder."""
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    mailer = settings.MAILERS["default"]
+    if mailer["BACKEND"] != "config.mail.EmlFileBackend":
+        return 0
+    cutoff = time.time() - settings.REPORT_RETENTION_DAYS * 24 * 60 * 60
+    old = [
+        p for p in Path(mailer["OPTIONS"]["file_path"]).glob("*.eml") if p.stat().st_mtime < cutoff
+    ]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)

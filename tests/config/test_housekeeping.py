@@ -1,13 +1,17 @@
 """The daily housekeeping task: staff sessions and sign-in records are not kept for ever."""
 
+import os
+import time
 from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
+from django.core.mail import EmailMessage
 from django.test import Client
 from django.utils import timezone
 
 from config.celery import housekeeping
+from config.mail import EmlFileBackend
 
 
 def sign_in(username: str, password: str) -> Client:
@@ -41,7 +45,12 @@ def test_old_sign_in_records_and_expired_sessions_are_deleted_and_recent_ones_ke
 
     counts = housekeeping()
 
-    assert counts == {"lapsed_lockouts": 1, "sign_ins": 1, "failed_sign_ins": 1}
+    assert counts == {
+        "old_email_files": 0,  # the tests send mail through a server, not to a folder
+        "lapsed_lockouts": 1,
+        "sign_ins": 1,
+        "failed_sign_ins": 1,
+    }
     assert AccessLog.objects.count() == 1
     assert AccessFailureLog.objects.get().username == "someone-else"
     assert AccessAttempt.objects.get().username == "someone-else"  # its lock-out still counts
@@ -57,3 +66,24 @@ def test_housekeeping_is_scheduled_daily(settings):
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "config.housekeeping"
     )
     assert entry["schedule"] == 24 * 60 * 60
+
+
+def test_the_embedded_modes_emails_are_deleted_after_the_report_retention_period(
+    db, settings, tmp_path
+):
+    settings.MAILERS = {
+        "default": {"BACKEND": "config.mail.EmlFileBackend", "OPTIONS": {"file_path": tmp_path}}
+    }
+    folder = EmlFileBackend(file_path=str(tmp_path))
+    folder.send_messages([EmailMessage("Your fact sheet", "PDF attached", to=["a@example.com"])])
+    (old,) = tmp_path.glob("*.eml")
+    past = time.time() - (settings.REPORT_RETENTION_DAYS * 24 + 1) * 60 * 60
+    os.utime(old, (past, past))
+    folder.send_messages([EmailMessage("Your fact sheet", "PDF attached", to=["b@example.com"])])
+    (tmp_path / "notes.txt").write_text("not an email: left alone")
+
+    assert housekeeping()["old_email_files"] == 1
+
+    (kept,) = tmp_path.glob("*.eml")
+    assert "b@example.com" in kept.read_text()
+    assert (tmp_path / "notes.txt").exists()
