@@ -24,5 +24,6 @@ export STATIC_ROOT="$VAR_DIR/staticfiles"
 .venv/bin/python manage.py collectstatic --noinput -v0
 # Two test processes (pytest-xdist; the machine has two cores), each with its own PostgreSQL
 # test database, Redis databases and VAR_DIR (tests/xdist_services.py). TEST_PROCESSES=0 runs
-# the tests in this process alone; a later -n in "$@" wins too.
-exec .venv/bin/python -m pytest -p tests.xdist_services -n "${TEST_PROCESSES:-2}" "$@"
+# the tests in this process alone; a later -n in "$@" wins too. worksteal: a process that
+# runs out of tests takes some of the other's, as the slow integration tests come last.
+exec .venv/bin/python -m pytest -p tests.xdist_services -n "${TEST_PROCESSES:-2}" --dist worksteal "$@"
