@@ -1,4 +1,3 @@
-import math
 import time
 from datetime import timedelta
 
@@ -8,7 +7,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.timesince import timeuntil
 from django_ratelimit import core as ratelimit
 
 from reports.tasks import is_recipient_refusal
@@ -27,18 +28,13 @@ def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "report_retention_days": settings.REPORT_RETENTION_DAYS,
         "consultation_retention_days": settings.CONSULTATION_RETENTION_DAYS,
-        # The rate-limit counters last for their limit's window; the longest, in words.
-        "form_counts_kept_for": _in_words(max(ratelimit._split_rate(rate)[1] for rate in rates)),
     }
+    # The rate-limit counters last for their limit's window: the longest, in words, as the
+    # limit message says when to send again (leads/views.py).
+    now = timezone.now()
+    longest = max(ratelimit._split_rate(rate)[1] for rate in rates)
+    context["form_counts_kept_for"] = timeuntil(now + timedelta(seconds=longest), now)
     return render(request, "privacy.html", context)
-
-
-def _in_words(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = math.ceil(seconds / size)  # "up to": never less than kept
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -101,8 +101,8 @@ def _limit_message(wait_seconds: int) -> str:
         when = "later"
     return (
         "We have had a lot of requests from you, this email address or this phone number in a "
-        "short time, so we "
-        f"could not take this one. What you typed is still here: please send it again {when}. "
+        "short time, so we could not take this one. "
+        f"What you typed is still here: please send it again {when}. "
         "Anything you sent before has been kept. If you need help now, call NHS 111. "
         "In an emergency, call 999."
     )

@@ -68,9 +68,9 @@ def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, d
     assert "answers 45 days after the fact sheet is sent" in html
     assert "these details 400 days after your request is closed" in html
     # The rate-limit counters: for as long as the longest limit's window.
-    assert "We keep these counts for up to 1 hour" in html
+    assert "We keep these counts for up to 1\xa0hour" in html
     settings.FORM_RATE_PER_PHONE = "3/d"
-    assert "for up to 1 day," in client.get("/privacy/").content.decode()
+    assert "for up to 1\xa0day," in client.get("/privacy/").content.decode()
     # Where to complain, as UK data protection law gives everyone the right to.
     assert "complain to the Information Commissioner's Office (ICO)" in html
     assert '<a href="https://ico.org.uk/">ico.org.uk</a>' in html
