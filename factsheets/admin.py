@@ -114,6 +114,12 @@ class FactSheetForm(forms.ModelForm):
             "asks_cancer_history",
             "questions",
         ]
+        help_texts = {
+            # Read before anything else on the page: "Red flag: urgent" above a "Call 999"
+            # box could be taken as the whole answer (tests/factsheets/test_content.py).
+            "banner_text": "Shown above the title. Do not name a level here (such as "
+            '"urgent"): the coloured boxes below it say what to do and how soon.',
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -241,3 +241,13 @@ def test_every_warning_sign_says_who_to_turn_to(slug):
     for flag in SHEETS[slug]["red_flags"]:
         text = flag["text"]
         assert any(who in text for who in ("999", "A&E", "GP", "NHS 111", "team")), text
+
+
+@pytest.mark.parametrize("slug", SHEETS)
+def test_the_banner_never_names_a_lower_level_than_the_signs_below_it(slug):
+    """The label above the title is read first: "Red flag: urgent" over a "Call 999" box
+    could be taken as the sheet's whole answer by a frightened reader."""
+    sheet = SHEETS[slug]
+    banner = sheet["banner_text"].lower()
+    if any(flag["level"] == "emergency" for flag in sheet["red_flags"]):
+        assert "urgent" not in banner and "soon" not in banner, sheet["banner_text"]
