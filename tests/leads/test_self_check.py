@@ -117,7 +117,7 @@ def test_a_flag_from_another_sheet_is_refused_and_nothing_saved(
 def test_pdf_summary_lists_ticked_and_unticked_signs_and_the_outcome(
     client, shipped_sheets, valid_report
 ):
-    sheet = shipped_sheets["metastatic-spinal-cord-compression"]
+    sheet = shipped_sheets["multiple-myeloma"]  # a sheet with questions for the cover
     ticked = sheet.red_flags.filter(level="urgent").first()
     client.post(
         f"/factsheets/{sheet.slug}/report/",
@@ -320,3 +320,4 @@ def test_a_report_with_nothing_ticked_gives_no_when_line_and_speaks_of_a_self_ch
     assert "assessment" not in first.lower()
     assert "When:" not in first
     assert "You did not tick any warning signs" in " ".join(first.split())
+    assert "You told us you have" not in first  # no heading over an empty list

@@ -138,8 +138,8 @@ def test_a_report_sent_after_an_edit_says_the_sheet_changed_since(report, spinal
 
     after = pdf_text(services.render_report_pdf(report))
 
-    assert f"Fact sheet version {asked_on} " in before and "updated this" not in before
-    assert f"Fact sheet version {asked_on + 1} " in after
+    assert f"fact sheet version {asked_on} " in before and "updated this" not in before
+    assert f"fact sheet version {asked_on + 1} " in after
     assert f"(you saw version {asked_on})" in " ".join(after.split())
 
 
@@ -153,3 +153,19 @@ def test_a_report_on_a_withdrawn_sheet_is_not_sent_and_staff_see_why(report, mai
     report.refresh_from_db()
     assert report.status == ReportStatus.FAILED  # not retried: staff decide
     assert report.last_error.startswith("SheetWithdrawn: Fact sheet")
+
+
+@pytest.mark.parametrize("slug", ["multiple-myeloma", "metastatic-spinal-cord-compression"])
+def test_questions_to_ask_are_on_the_page_and_printed_once_in_the_pdf(client, shipped_sheets, slug):
+    """The PDF has them on the patient's own page, the web page at the end of the sheet; a
+    sheet whose text already lists them (MSCC, under its scans) is not given them twice."""
+    sheet = shipped_sheets[slug]
+    page = " ".join(client.get(sheet.get_absolute_url()).content.decode().split())
+    whole = " ".join(
+        pdf_text(services.render_report_pdf(ReportRequestFactory(sheet=sheet))).split()
+    )
+
+    questions = sheet.questions or ["How soon will I get the results?"]  # MSCC's, in its text
+    for question in questions:
+        assert page.count(question) == 1, question
+        assert whole.count(question) == 1, question
