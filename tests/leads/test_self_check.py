@@ -48,6 +48,34 @@ def test_report_with_an_emergency_tick_leads_with_the_999_panel(client, spinal_m
     assert ReportRequest.objects.get().urgency == "emergency"
 
 
+@pytest.mark.parametrize(
+    "url, level, waiting_for",
+    [
+        (REPORT_URL, "emergency", "Do not wait for our email."),
+        (REPORT_URL, "urgent", "Do not wait for our email to get this advice."),
+        (CONSULTATION_URL, "emergency", "Do not wait for us to contact you."),
+        (CONSULTATION_URL, "urgent", "Do not wait for us to contact you to get this advice."),
+    ],
+)
+def test_a_confirmation_never_reads_as_leave_to_wait_for_us(
+    client, spinal_metastases, valid_report, valid_consultation, url, level, waiting_for
+):
+    """A "within one working day" promise under "Get medical advice today" must
+    not read as leave to wait for the clinic; nor "our email" to someone who asked for a call."""
+    data, prefix = (
+        (valid_report, "report") if url == REPORT_URL else (valid_consultation, "consultation")
+    )
+    data[f"{prefix}-symptoms"] = [flag_id(spinal_metastases, level)]
+
+    html = client.post(url, data, follow=True).content.decode()
+
+    main = " ".join(html[html.index('<main id="main"') :].split())
+    panel = main[main.index('id="outcome-heading"') : main.index("panel--confirmation")]
+    assert waiting_for in panel
+    if url == CONSULTATION_URL:
+        assert "email" not in panel
+
+
 def test_report_with_an_urgent_tick_leads_with_same_day_advice(client, spinal_metastases):
     data = {
         "report-name": "Ada",
@@ -192,12 +220,19 @@ def test_a_form_shown_again_with_errors_still_says_what_to_do_about_the_ticks(
     assert ReportRequest.objects.count() == ConsultationRequest.objects.count() == 0
 
 
-def test_the_hint_under_the_report_form_names_the_999_list_and_links_to_it(
-    client, spinal_metastases
+FORM_HINTS = [
+    "An email cannot help in an emergency.",
+    "Booking a consultation cannot help in an emergency.",
+]
+
+
+@pytest.mark.parametrize("lead", FORM_HINTS)
+def test_the_hint_under_each_form_names_the_999_list_and_links_to_it(
+    client, spinal_metastases, lead
 ):
     html = client.get(spinal_metastases.get_absolute_url()).content.decode()
 
-    hint = html[html.index("An email cannot help in an emergency.") :].split("</p>")[0]
+    hint = html[html.index(lead) :].split("</p>")[0]
     assert "red box" not in hint
     assert (
         'listed above under <a href="#emergency-heading">Call 999 or go to A&amp;E now</a>' in hint
@@ -205,12 +240,13 @@ def test_the_hint_under_the_report_form_names_the_999_list_and_links_to_it(
     assert 'id="emergency-heading"' in html
 
 
-def test_without_emergency_signs_the_hint_points_to_no_list(client, spinal_metastases):
+@pytest.mark.parametrize("lead", FORM_HINTS)
+def test_without_emergency_signs_the_hint_points_to_no_list(client, spinal_metastases, lead):
     spinal_metastases.red_flags.filter(level="emergency").delete()
 
     html = client.get(spinal_metastases.get_absolute_url()).content.decode()
 
-    hint = html[html.index("An email cannot help in an emergency.") :].split("</p>")[0]
+    hint = html[html.index(lead) :].split("</p>")[0]
     assert "#emergency-heading" not in hint and 'id="emergency-heading"' not in html
     assert "In an emergency, call 999." in hint
 
