@@ -2,6 +2,8 @@ import os
 import sys
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core import serializers
 from django.core.cache import cache
 
 from factsheets.cache import forget_everything
@@ -15,6 +17,34 @@ def pytest_configure(config):
             "Run the tests in parallel through scripts/test.sh: it gives each test process its "
             "own Redis databases (tests/xdist_services.py)."
         )
+
+
+# The rows the migrations make in an empty database: the staff roles and their permissions.
+MIGRATION_ROWS: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        MIGRATION_ROWS.append(
+            serializers.serialize(
+                "json",
+                Group.objects.all(),
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=True,
+            )
+        )
+
+
+@pytest.fixture
+def _django_db_helper(_django_db_helper):
+    """Every test that uses the database starts with the staff roles there. A transactional
+    test empties every table when it ends, the roles included. pytest-django runs those tests
+    last, but under xdist's worksteal a process that has run some may then take other tests
+    from its neighbour, which found no roles and were refused by admin (403)."""
+    if MIGRATION_ROWS and not Group.objects.exists():
+        for row in serializers.deserialize("json", MIGRATION_ROWS[0]):
+            row.save()
 
 
 @pytest.fixture(autouse=True)
