@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.mail import build_templated_email
-from factsheets.assessment import RULES_VERSION, assess
+from factsheets.assessment import NONE, OUTCOMES, RULES_VERSION, assess
 from factsheets.models import FactSheet
 
 from .models import (
@@ -218,11 +218,19 @@ def create_consultation_request(
     return consultation
 
 
+def shown_to_patient(urgency: str) -> str:
+    """The headline a self-check at this level put in front of the patient ("Call 999 or go
+    to A&E now"); "" when they ticked nothing."""
+    return OUTCOMES[urgency].headline if urgency in OUTCOMES and urgency != NONE else ""
+
+
 def send_clinic_notification(*, consultation_id: int) -> bool:
     """Email the clinic's inbox about a new request, once. Returns False if already notified.
 
     The row stays locked while the email goes out, so a duplicate task waits and then skips.
-    The email carries no health details: staff read those in admin.
+    The email names no one and carries no symptoms or description: staff read those in admin.
+    It does give the self-check's level, so an emergency or urgent request stands out in the
+    inbox the moment it arrives.
     """
     with transaction.atomic():
         consultation = (
@@ -235,7 +243,11 @@ def send_clinic_notification(*, consultation_id: int) -> bool:
         admin_path = reverse("admin:leads_consultationrequest_change", args=[consultation.pk])
         message = build_templated_email(
             "clinic_notification",
-            {"consultation": consultation, "admin_url": settings.SITE_URL + admin_path},
+            {
+                "consultation": consultation,
+                "admin_url": settings.SITE_URL + admin_path,
+                "shown": shown_to_patient(consultation.urgency),
+            },
             to=[settings.CLINIC_NOTIFY_EMAIL],
             message_id_key=f"consultation-{consultation.pk}",
         )

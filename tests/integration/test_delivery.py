@@ -68,6 +68,8 @@ def test_report_form_emails_one_pdf_with_the_patients_name(client, sheets, worke
 
 
 def test_consultation_form_notifies_the_clinic(client, sheets, worker, smtp, settings):
+    """Without the patient's details, but saying at once that the self-check was an emergency."""
+    emergency = sheets["metastatic-spinal-cord-compression"].red_flags.filter(level="emergency")
     response = client.post(
         "/factsheets/metastatic-spinal-cord-compression/consultation/",
         {
@@ -79,6 +81,7 @@ def test_consultation_form_notifies_the_clinic(client, sheets, worker, smtp, set
             "consultation-description": "Numb legs and back pain since Tuesday",
             "consultation-pain_duration": "under_1_week",
             "consultation-consent": "on",
+            "consultation-symptoms": [emergency.first().pk],
         },
     )
 
@@ -88,8 +91,12 @@ def test_consultation_form_notifies_the_clinic(client, sheets, worker, smtp, set
     [message] = messages
     assert message["To"] == settings.CLINIC_NOTIFY_EMAIL
     consultation = ConsultationRequest.objects.get()
-    assert message["Subject"] == f"New consultation request #{consultation.pk}"
+    assert message["Subject"] == (
+        f"Emergency self-check: New consultation request #{consultation.pk}"
+    )
     body = message.get_body(("plain",)).get_content()
+    assert 'Self-check: Emergency (the patient was shown "Call 999 or go to A&E now")' in body
+    assert "<strong>Emergency</strong>" in message.get_body(("html",)).get_content()
     assert f"/admin/leads/consultationrequest/{consultation.pk}/change/" in body
     assert "Numb legs" not in body
     consultation.refresh_from_db()
