@@ -164,7 +164,7 @@ class ConsultationRequestAdmin(
                 "fields": [
                     "reply_promise",
                     ("status", "close_reason"),
-                    "new_status",
+                    ("new_status", "opened_status"),
                     "closing_reason",
                     "assigned_to",
                 ]

@@ -26,6 +26,8 @@ class ConsultationRequestForm(forms.ModelForm):
         help_text="The next step. Logging an attempt marked “Spoke to them” moves a new "
         "request to contacted by itself.",
     )
+    # The status the page showed: "Move to" was chosen from there.
+    opened_status = forms.CharField(widget=forms.HiddenInput, required=False)
     closing_reason = forms.ChoiceField(
         label="Close reason",
         required=False,
@@ -50,6 +52,7 @@ class ConsultationRequestForm(forms.ModelForm):
                 Q(pk__in=staff) | Q(pk=self.instance.assigned_to_id)
             ).order_by(*staff.query.order_by)
         current = self.instance.status or ConsultationStatus.NEW
+        self.fields["opened_status"].initial = current
         self.fields["new_status"].choices = [
             ("", f"Keep as {ConsultationStatus(current).label.lower()}")
         ] + [
@@ -69,12 +72,30 @@ class ConsultationRequestForm(forms.ModelForm):
                     "This request's personal details were erased after you opened it, so "
                     "nothing you entered was saved."
                 )
+            self._refuse_a_move_chosen_from_an_old_status(cleaned.get("opened_status"))
         new_status, reason = cleaned.get("new_status"), cleaned.get("closing_reason")
         if new_status == ConsultationStatus.CLOSED and not reason:
             self.add_error("closing_reason", "Choose why the request is being closed.")
         if reason and new_status != ConsultationStatus.CLOSED:
             self.add_error("closing_reason", "A close reason goes with “Move to: Closed”.")
         return cleaned
+
+    def _refuse_a_move_chosen_from_an_old_status(self, opened: str) -> None:
+        """A move chosen on a page opened before a colleague moved the request would be made
+        from where it is now: "Closed: patient declined" chosen on a new request would close
+        one a colleague has since booked. Nothing on the page is saved; what was typed stays."""
+        chosen = self.data.get(self.add_prefix("new_status"))
+        now = self.current.status
+        if not chosen or not opened or opened == now or opened not in ConsultationStatus.values:
+            return
+        self._errors.pop("new_status", None)  # "not one of the choices" would not say why
+        self.add_error(
+            "new_status",
+            f"A colleague moved this request from {ConsultationStatus(opened).label.lower()} "
+            f"to {ConsultationStatus(now).label.lower()} after you opened it, so nothing on "
+            "this page was saved. What you typed is still here: check the request as it is "
+            "now, then choose the next step again.",
+        )
 
 
 class ContactAttemptForm(forms.ModelForm):

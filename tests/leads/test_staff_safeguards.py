@@ -208,6 +208,41 @@ def test_saving_an_old_page_keeps_what_a_colleague_changed_meanwhile(triage_clie
     assert consultation.notes.get().text == "Left a voicemail."
 
 
+@pytest.mark.parametrize("chosen", ["closed", "contacted"])
+def test_a_move_chosen_before_a_colleague_moved_the_request_is_refused(triage_client, chosen):
+    """Tess opened a new request; Sam booked it; Tess, on her old page, closes it as
+    declined (allowed from booked too) or marks it contacted (not allowed from booked)."""
+    consultation = ConsultationRequestFactory()
+    tess_page = page_form(triage_client, consultation)
+    services.change_consultation_status(consultation=consultation, to="booked", by=None)
+
+    response = triage_client.post(
+        change_url(consultation),
+        tess_page
+        | {"new_status": chosen, "notes-0-text": "Patient rang to cancel."}
+        | ({"closing_reason": "declined"} if chosen == "closed" else {}),
+    )
+
+    assert response.status_code == 200
+    page = " ".join(response.content.decode().split())
+    assert "A colleague moved this request from new to booked after you opened it" in page
+    assert "not one of the available choices" not in page
+    assert "Patient rang to cancel." in page  # kept on the page, for Tess to save again
+    consultation.refresh_from_db()
+    assert consultation.status == "booked" and consultation.close_reason == ""
+    assert not consultation.notes.exists()
+
+
+def test_a_move_from_the_status_the_page_showed_is_made(triage_client):
+    consultation = ConsultationRequestFactory()
+    page = page_form(triage_client, consultation)
+
+    triage_client.post(change_url(consultation), page | {"new_status": "booked"})
+
+    consultation.refresh_from_db()
+    assert consultation.status == "booked"
+
+
 def test_a_colleagues_edit_to_another_field_is_kept_in_the_history_copy(triage_client):
     consultation = ConsultationRequestFactory(phone="+447911123401", best_time="Mornings")
     tess_page = page_form(triage_client, consultation)
