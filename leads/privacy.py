@@ -2,8 +2,9 @@
 
 Health details are special category data, so they are kept only as long as they are needed:
 a report request until some time after its email was sent, a consultation request until some
-time after it was closed. Every export and erasure leaves a PrivacyLog entry that holds no
-personal data.
+time after it was closed or booked (once booked, the clinic's own records take over, and
+nothing in the workflow closes a booked request). Every export and erasure leaves a
+PrivacyLog entry that holds no personal data.
 """
 
 import hashlib
@@ -240,7 +241,7 @@ def apply_retention() -> PrivacyLog | None:
     consultations = list(
         ConsultationRequest.objects.filter(
             erased_at__isnull=True,
-            status=ConsultationStatus.CLOSED,
+            status__in=[ConsultationStatus.CLOSED, ConsultationStatus.BOOKED],
             updated_at__lt=consultation_cutoff,
         )
     )

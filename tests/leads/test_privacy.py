@@ -76,19 +76,27 @@ def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, d
     assert '<a href="https://ico.org.uk/">ico.org.uk</a>' in html
 
 
-def test_retention_erases_old_sent_reports_and_old_closed_consultations_only(db, settings):
+def test_retention_erases_old_sent_reports_and_old_closed_or_booked_consultations_only(
+    db, settings
+):
     old = timezone.now() - timedelta(days=settings.REPORT_RETENTION_DAYS + 1)
     expired_report = ReportRequestFactory(status="sent", sent_at=old, name="Old Report")
     fresh_report = ReportRequestFactory(status="sent", sent_at=timezone.now(), name="Fresh")
     queued_report = ReportRequestFactory(status="queued", name="Still Queued")
     closed = ConsultationRequestFactory(status="closed", name="Old Closed")
+    booked = ConsultationRequestFactory(status="booked", name="Old Booked")
     open_one = ConsultationRequestFactory(status="new", name="Still Open")
+    booked_lately = ConsultationRequestFactory(status="booked", name="Booked Lately")
     long_ago = timezone.now() - timedelta(days=settings.CONSULTATION_RETENTION_DAYS + 1)
-    ConsultationRequest.objects.filter(pk__in=[closed.pk, open_one.pk]).update(updated_at=long_ago)
+    ConsultationRequest.objects.filter(pk__in=[closed.pk, booked.pk, open_one.pk]).update(
+        updated_at=long_ago
+    )
 
     log = privacy.apply_retention()
 
-    assert (log.report_requests, log.consultation_requests) == (1, 1)
+    assert (log.report_requests, log.consultation_requests) == (1, 2)
+    assert ConsultationRequest.objects.get(pk=booked.pk).name == "[erased]"
+    assert ConsultationRequest.objects.get(pk=booked_lately.pk).name == "Booked Lately"
     assert ReportRequest.objects.get(pk=expired_report.pk).email == ""
     assert ReportRequest.objects.get(pk=expired_report.pk).name == "[erased]"
     for kept in (fresh_report, queued_report):
