@@ -387,7 +387,7 @@ SECURE_CSP = {
 
 # --- Privacy -----------------------------------------------------------------------------------
 # Personal data of sent (or finally failed) report requests is erased after this many days,
-# and of closed consultation requests after this many, by a task run every six hours
+# and of closed or booked consultation requests after this many, by a task run every six hours
 # (leads/privacy.py).
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
 CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", default=365)
@@ -424,6 +424,7 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"  # the same address the ra
 # Two-factor login for staff (django-otp, TOTP). Off by default so a fresh install can log in;
 # turn it on once each staff member has added an authenticator device in admin.
 REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=False)
+OTP_TOTP_ISSUER = CLINIC_NAME  # what staff see beside the codes in their authenticator app
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 import io
 import re
 import unicodedata
+from urllib.parse import quote
 
 import pytest
 from axes.models import AccessAttempt
@@ -374,6 +375,21 @@ def test_with_2fa_required_staff_need_a_code_from_their_device(django_user_model
     token = str(totp(device.bin_key)).zfill(6)
     login(with_code, "staff", "pass-phrase-1", otp_device=device.persistent_id, otp_token=token)
     assert with_code.get("/admin/").status_code == 200
+
+
+def test_staff_can_scan_their_device_in_from_a_qr_code(admin_client, admin_user, settings):
+    """The device's page links to a QR code to scan; without one, the 32-character secret
+    would have to be typed into the phone by hand."""
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=False)
+
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/")
+    image = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/")
+
+    assert f'src="/admin/otp_totp/totpdevice/{device.pk}/qrcode/"' in page.content.decode()
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in image.content
+    assert f"issuer={quote(settings.CLINIC_NAME)}" in device.config_url
 
 
 def test_without_2fa_required_a_password_is_enough(django_user_model):
