@@ -79,6 +79,16 @@ def _requests_of(model, person: str) -> QuerySet:
     return model.objects.none()
 
 
+def others_with_this_number(person: str) -> list[int]:
+    """The consultation requests that give this phone number (``person_key``) together with
+    an email address: they belong to whoever that address names, so a look-up by the number
+    leaves them out, but whoever handles the request should know they are there."""
+    if not person or "@" in person:
+        return []
+    mixed = ConsultationRequest.objects.filter(phone=person, erased_at__isnull=True)
+    return list(mixed.exclude(email="").order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def erase_report_request(
     *, request: ReportRequest, by: AbstractBaseUser | None, reason: str

@@ -2,6 +2,7 @@
 hold no personal data."""
 
 import json
+import stat
 from datetime import timedelta
 from io import StringIO
 
@@ -277,6 +278,54 @@ def test_someone_who_gave_only_a_phone_number_is_found_by_it(db, tmp_path):
     assert ConsultationRequest.objects.filter(name="Someone Else").exists()
     log = PrivacyLog.objects.get(action="erasure")
     assert log.subject == privacy.subject_ref("+447911123456") and "7911" not in log.subject
+
+
+def test_the_export_file_is_new_and_readable_by_its_owner_only(db, tmp_path):
+    ReportRequestFactory(email=EMAIL, name="Pat Person")
+    target = tmp_path / "sar.json"
+
+    call_command("patient_data", "export", EMAIL, output=str(target), stdout=StringIO())
+
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["report_requests"][0]["name"] == "Pat Person"
+
+
+@pytest.mark.parametrize("where", ["existing file", "missing folder"])
+def test_an_export_that_cannot_be_written_is_not_made_or_logged(db, tmp_path, where):
+    ReportRequestFactory(email=EMAIL, name="Pat Person")
+    target = tmp_path / ("earlier.json" if where == "existing file" else "no-such-folder/sar.json")
+    if where == "existing file":
+        target.write_text("an earlier export")
+
+    with pytest.raises(CommandError, match="nothing was exported"):
+        call_command("patient_data", "export", EMAIL, output=str(target), stdout=StringIO())
+
+    assert not PrivacyLog.objects.exists()
+    if where == "existing file":
+        assert target.read_text() == "an earlier export"
+
+
+def test_erase_with_no_one_to_answer_erases_nothing(db, monkeypatch):
+    """Run from a script without --yes: input() finds no terminal (end of input)."""
+    ReportRequestFactory(email=EMAIL, name="Pat Person")
+    monkeypatch.setattr("sys.stdin", StringIO(""))
+
+    with pytest.raises(CommandError, match="Nothing erased"):
+        call_command("patient_data", "erase", EMAIL, stdout=StringIO())
+
+    assert ReportRequest.objects.get().name == "Pat Person"
+
+
+def test_a_look_up_by_phone_names_the_requests_it_leaves_out(db):
+    """Requests giving the number with an email belong to that address's person; whoever
+    handles the subject access request must still hear of them, not read "nothing held"."""
+    ConsultationRequestFactory(email="", phone="+447911123456", name="No Email")
+    with_email = ConsultationRequestFactory(email=EMAIL, phone="+447911123456")
+    errors = StringIO()
+
+    call_command("patient_data", "export", "07911 123456", stdout=StringIO(), stderr=errors)
+
+    assert f"consultation request(s) #{with_email.pk} give this phone number" in errors.getvalue()
 
 
 def test_a_blank_person_matches_nobody(db):

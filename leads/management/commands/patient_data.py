@@ -1,9 +1,15 @@
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
-from leads.privacy import erase_everything_for, person_key, subject_access_export
+from leads.privacy import (
+    erase_everything_for,
+    others_with_this_number,
+    person_key,
+    subject_access_export,
+)
 
 
 class Command(BaseCommand):
@@ -17,7 +23,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("action", choices=["export", "erase"])
         parser.add_argument("person", help="Their email address, or their phone number.")
-        parser.add_argument("--output", help="Write the export to this file, not the screen.")
+        parser.add_argument(
+            "--output",
+            help="Write the export to this new file (readable by its owner only), not the "
+            "screen. An existing file is never overwritten.",
+        )
         parser.add_argument("--reason", default="Erased at the patient's request")
         parser.add_argument(
             "--yes", action="store_true", help="Erase without asking for confirmation."
@@ -28,18 +38,58 @@ class Command(BaseCommand):
         if not person:
             raise CommandError(f"{given!r} is neither an email address nor a valid phone number.")
         if action == "export":
+            self._export(person, output)
+        else:
+            self._erase(person, reason, yes)
+        self._mention_others_with_the_number(person)
+
+    def _export(self, person: str, output: str | None) -> None:
+        if not output:
             text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
-            if output:
-                with open(output, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                self.stdout.write(f"Written to {output}")
-            else:
-                self.stdout.write(text)
+            self.stdout.write(text)
             return
-        if not yes and input(f"Erase everything held for {person}? Type 'erase': ") != "erase":
-            raise CommandError("Nothing erased.")
+        # Made before the export (which is logged as done), so a name that cannot be used
+        # stops here; made new, for its owner only, as it holds health details.
+        try:
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise CommandError(
+                f"{output} already exists, so nothing was exported. Choose a new file name."
+            ) from None
+        except OSError as error:
+            raise CommandError(
+                f"Cannot write {output} ({error.strerror}), so nothing was exported."
+            ) from None
+        try:
+            text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
+        except BaseException:
+            os.close(fd)
+            os.unlink(output)
+            raise
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        self.stdout.write(f"Written to {output}")
+
+    def _erase(self, person: str, reason: str, yes: bool) -> None:
+        if not yes:
+            try:
+                answer = input(f"Erase everything held for {person}? Type 'erase': ")
+            except EOFError:  # no terminal to answer from, e.g. run from a script
+                answer = ""
+            if answer != "erase":
+                raise CommandError("Nothing erased. (To erase without being asked, add --yes.)")
         log = erase_everything_for(person, by=None, reason=reason)
         self.stdout.write(
             f"Erased {log.report_requests} report request(s) and "
             f"{log.consultation_requests} consultation request(s)."
         )
+
+    def _mention_others_with_the_number(self, person: str) -> None:
+        others = others_with_this_number(person)
+        if others:
+            numbers = ", ".join(f"#{pk}" for pk in others)
+            self.stderr.write(
+                f"Not included: consultation request(s) {numbers} give this phone number "
+                "together with an email address, so they belong to whoever that address "
+                "names. If that is this person, run this again with the email address."
+            )
