@@ -19,9 +19,9 @@ HEARTBEAT_MAX_AGE = 4 * HEARTBEAT_SECONDS
 def heartbeat() -> None:
     import time
 
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.set(HEARTBEAT_KEY, time.time(), timeout=HEARTBEAT_MAX_AGE * 2)
+    caches["health"].set(HEARTBEAT_KEY, time.time(), timeout=HEARTBEAT_MAX_AGE * 2)
 
 
 @app.task(name="config.housekeeping", ignore_result=True)

@@ -161,6 +161,17 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["BACKEND"] = "config.cache.ReusingRedisCache"  # one client, not one a call
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# The worker's heartbeat (config.celery) must reach the web processes that report it
+# (/healthz/services). The embedded mode's default cache is each process's own memory, so there
+# the heartbeat goes to a folder; elsewhere it shares the default cache.
+CACHES["health"] = (
+    {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else dict(CACHES["default"])
+)
 # Each web process keeps the pages it renders; an edit tells them all to drop them, on a
 # Redis pub/sub channel named after the database (factsheets/cache.py): processes that share
 # the content share the channel. Without Redis (embedded mode) there is one process to tell.

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -76,7 +76,7 @@ def healthz_services(request: HttpRequest) -> JsonResponse:
         except Exception:
             checks["redis"] = "unavailable"
     try:
-        beat = cache.get(HEARTBEAT_KEY)
+        beat = caches["health"].get(HEARTBEAT_KEY)
     except Exception:
         beat = None
     fresh = beat is not None and time.time() - beat < HEARTBEAT_MAX_AGE

@@ -6,10 +6,12 @@ settings in the environment, and sends a report request through the running site
 
 import email
 import http.cookiejar
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from email import policy
@@ -27,7 +29,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def embedded_site(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    # Nor the test run's own Redis cache (scripts/test.sh): the embedded mode has none.
+    env = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "CACHE_URL")}
     env |= {"DEBUG": "true", "VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "--noinput", "-v0"], ["load_factsheets"]):
@@ -57,7 +60,7 @@ def embedded_site(tmp_path):
             if time.monotonic() > deadline:
                 pytest.fail((logs / "web.log").read_text())
             time.sleep(0.3)
-    yield base, tmp_path
+    yield base, tmp_path, env
     for process in processes:
         process.terminate()
         process.wait(timeout=20)
@@ -66,7 +69,7 @@ def embedded_site(tmp_path):
 
 
 def test_embedded_mode_writes_the_report_email_as_an_eml_file(embedded_site):
-    base, var_dir = embedded_site
+    base, var_dir, _ = embedded_site
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
@@ -102,3 +105,27 @@ def test_embedded_mode_writes_the_report_email_as_an_eml_file(embedded_site):
         "celery.exchange",
         "celery.pidbox.exchange",
     }
+
+
+def services_health(base: str) -> dict:
+    try:
+        with urllib.request.urlopen(base + "/healthz/services", timeout=5) as response:  # noqa: S310
+            return json.loads(response.read())["checks"]
+    except urllib.error.HTTPError as error:  # 503 while a check fails; the body says which
+        return json.loads(error.read())["checks"]
+
+
+def test_the_web_process_hears_the_workers_heartbeat(embedded_site):
+    """Each process keeps its own memory cache here, so a heartbeat kept there by the worker
+    never reached the web process: /healthz/services said 503 "no recent heartbeat" while the
+    worker ran. The heartbeat is sent as beat sends it, through the broker to the worker."""
+    base, _, env = embedded_site
+    assert services_health(base)["worker"] == "no recent heartbeat"
+    send = "import django; django.setup(); from config.celery import heartbeat; heartbeat.delay()"
+    subprocess.run([sys.executable, "-c", send], cwd=ROOT, env=env, check=True)
+
+    deadline = time.monotonic() + 30
+    while services_health(base)["worker"] != "ok" and time.monotonic() < deadline:
+        time.sleep(0.3)
+
+    assert services_health(base)["worker"] == "ok"
