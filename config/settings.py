@@ -6,6 +6,7 @@ off) must set DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL. See README.md for t
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -268,6 +269,12 @@ if not DEBUG and not SITE_URL:
     # are built from it; a localhost default would send them all to the wrong place.
     raise ImproperlyConfigured(
         "SITE_URL is not set. Set it to the site's public address, like https://clinic.example."
+    )
+_site = urlsplit(SITE_URL)
+if SITE_URL and (_site.scheme not in ("http", "https") or not _site.hostname):
+    # "clinic.example" alone would make every emailed link relative, and so dead.
+    raise ImproperlyConfigured(
+        f"SITE_URL {SITE_URL!r} is not a web address. Give it whole, like https://clinic.example."
     )
 if not DEBUG and not CLINIC_NOTIFY_EMAIL:
     raise ImproperlyConfigured(

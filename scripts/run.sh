@@ -7,6 +7,7 @@ scripts/bootstrap.sh
 
 export DEBUG="${DEBUG:-true}"
 PORT="${PORT:-8000}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"  # the links in emails and pages
 py=.venv/bin/python
 
 $py manage.py migrate --noinput -v0

@@ -57,6 +57,22 @@ def test_production_mode_without_site_url_refuses_to_start(tmp_path):
     assert b"SITE_URL is not set" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["clinic.example", "https://", "ftp://clinic.example"])
+def test_a_site_url_that_is_not_a_whole_web_address_refuses_to_start(tmp_path, value):
+    """Staff's links to a request in admin, and canonical links, are built from it."""
+    result = load_settings(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="clinic.example",
+        SITE_URL=value,
+        **SERVICES,
+    )
+
+    assert result.returncode != 0
+    assert f"SITE_URL {value.rstrip('/')!r} is not a web address" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
