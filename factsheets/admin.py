@@ -128,6 +128,10 @@ class FactSheetForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        reviewed, due = cleaned.get("last_reviewed"), cleaned.get("next_review_due")
+        if reviewed and due and due <= reviewed:
+            # The page would tell readers a review was due before the last one was done.
+            self.add_error("next_review_due", "The next review must be due after the last one.")
         if self.instance.pk:
             # Read and locked until the save is done (admin saves in one transaction), so
             # of two editors who press Save together, the second waits and sees the first's.

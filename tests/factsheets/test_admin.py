@@ -111,6 +111,20 @@ def test_factsheet_admin_rejects_a_table_row_with_wrong_cell_count(admin_client,
     assert FactSheet.objects.get(pk=spinal_metastases.pk).content_version == before
 
 
+def test_a_next_review_due_before_the_last_review_is_refused(admin_client, spinal_metastases):
+    """Saved, the page would say "Next review due: 1 January 2020" under a 2026 review."""
+    before = spinal_metastases.content_version
+    data = _form_as_submitted(admin_client, spinal_metastases)
+    data["next_review_due"] = "2020-01-01"
+
+    response = admin_client.post(_change_url(spinal_metastases), data)
+
+    assert response.status_code == 200
+    assert "The next review must be due after the last one." in response.content.decode()
+    assert 'value="2020-01-01"' in response.content.decode()  # as typed, to correct
+    assert FactSheet.objects.get(pk=spinal_metastases.pk).content_version == before
+
+
 def test_sheet_table_form_turns_lines_into_json_rows(db):
     sheet = FactSheetFactory()
     form = SheetTableForm(
