@@ -19,6 +19,25 @@ class BannerLevel(models.TextChoices):
     INFORMATION = "information", "Information"
 
 
+# Everyday words a worried reader may search with, and the words the sheets use for them. The
+# sheets speak plainly ("leaking pee", "your bottom"), but a search for "incontinence" or "wee"
+# found nothing, and a reader with cauda equina signs was told no sheet matched.
+EVERYDAY_WORDS = {
+    "incontinence": "leaking bladder bowels",
+    "incontinent": "leaking bladder bowels",
+    "wee": "pee",
+    "weeing": "peeing",
+    "bum": "bottom",
+    "backside": "bottom",
+}
+
+
+def with_everyday_words(query: str) -> str:
+    """The query with the sheets' own words added for any everyday ones in it."""
+    extra = [EVERYDAY_WORDS[word] for word in query.lower().split() if word in EVERYDAY_WORDS]
+    return " ".join([query, *extra])
+
+
 class FactSheetQuerySet(models.QuerySet):
     def published(self) -> "FactSheetQuerySet":
         return self.filter(published=True)
@@ -35,7 +54,10 @@ class FactSheetQuerySet(models.QuerySet):
                 + SearchVector("summary", weight="B", config="english")
                 + SearchVector("search_document", weight="C", config="english")
             )
-            terms = SearchQuery(query, search_type="websearch", config="english")
+            # Ranked, not matched: a sheet with any of the words is found (an "or" search).
+            terms = SearchQuery(
+                with_everyday_words(query), search_type="websearch", config="english"
+            )
             return (
                 self.annotate(rank=SearchRank(vector, terms))
                 .filter(rank__gt=0)

@@ -44,6 +44,15 @@ def test_search_finds_sheets_by_title_flags_and_body(client, shipped_sheets, que
     assert expected in titles
 
 
+@pytest.mark.parametrize("query", ["incontinence", "wee", "numbness in my bum"])
+def test_search_understands_everyday_words_for_what_the_sheets_describe(
+    client, shipped_sheets, query
+):
+    titles = result_titles(client.get("/search/", {"q": query}))
+
+    assert "Cauda equina syndrome" in titles
+
+
 def test_search_ranks_a_title_match_first(client, shipped_sheets):
     titles = result_titles(client.get("/search/", {"q": "osteoporosis"}))
 
