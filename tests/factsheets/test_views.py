@@ -37,6 +37,12 @@ def test_home_lists_published_sheets_only(client, db):
     assert _sheet_url("draft-sheet") not in html
 
 
+def test_the_address_above_every_sheet_leads_to_the_list_of_sheets(client, db):
+    response = client.get("/factsheets/")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_home_says_so_when_nothing_is_published(client, db):
     FactSheetFactory(published=False)
 
