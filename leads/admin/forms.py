@@ -96,6 +96,12 @@ class ConsultationRequestForm(forms.ModelForm):
             "this page was saved. What you typed is still here: check the request as it is "
             "now, then choose the next step again.",
         )
+        # The page comes back as of now, so the next Save is not refused again; the move
+        # (and any close reason) is chosen afresh, not saved by a second press of Save.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("opened_status")] = now
+        self.data[self.add_prefix("new_status")] = ""
+        self.data[self.add_prefix("closing_reason")] = ""
 
 
 class ContactAttemptForm(forms.ModelForm):

@@ -232,6 +232,18 @@ def test_a_move_chosen_before_a_colleague_moved_the_request_is_refused(triage_cl
     assert consultation.status == "booked" and consultation.close_reason == ""
     assert not consultation.notes.exists()
 
+    # The page that came back is as of now: with the move chosen again, Save goes through.
+    returned = form_data(response.content.decode(), "consultationrequest_form")
+    assert returned["new_status"] == "" and returned["notes-0-text"] == "Patient rang to cancel."
+    again = triage_client.post(
+        change_url(consultation),
+        returned | {"_save": "Save", "new_status": "closed", "closing_reason": "declined"},
+    )
+    assert again.status_code == 302
+    consultation.refresh_from_db()
+    assert (consultation.status, consultation.close_reason) == ("closed", "declined")
+    assert consultation.notes.get().text == "Patient rang to cancel."
+
 
 def test_a_move_from_the_status_the_page_showed_is_made(triage_client):
     consultation = ConsultationRequestFactory()
