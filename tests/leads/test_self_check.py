@@ -52,9 +52,9 @@ def test_report_with_an_emergency_tick_leads_with_the_999_panel(client, spinal_m
     "url, level, waiting_for",
     [
         (REPORT_URL, "emergency", "Do not wait for our email."),
-        (REPORT_URL, "urgent", "Do not wait for our email to get this advice."),
+        (REPORT_URL, "urgent", "Do not wait for our email: get medical advice today."),
         (CONSULTATION_URL, "emergency", "Do not wait for us to contact you."),
-        (CONSULTATION_URL, "urgent", "Do not wait for us to contact you to get this advice."),
+        (CONSULTATION_URL, "urgent", "Do not wait for us to contact you: get medical advice"),
     ],
 )
 def test_a_confirmation_never_reads_as_leave_to_wait_for_us(
