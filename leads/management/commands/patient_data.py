@@ -3,6 +3,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 
 from leads.privacy import (
     erase_everything_for,
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         self._mention_others_with_the_number(person)
 
     def _export(self, person: str, output: str | None) -> None:
-        if not output:
+        if output is None:
             text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
             self.stdout.write(text)
             return
@@ -61,13 +62,14 @@ class Command(BaseCommand):
                 f"Cannot write {output} ({error.strerror}), so nothing was exported."
             ) from None
         try:
-            text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
-        except BaseException:
-            os.close(fd)
+            # The export's audit entry is kept only if the file was written whole.
+            with transaction.atomic(), os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(
+                    json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
+                )
+        except BaseException:  # a failed export, a full disk, Ctrl+C: no part file left
             os.unlink(output)
             raise
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
         self.stdout.write(f"Written to {output}")
 
     def _erase(self, person: str, reason: str, yes: bool) -> None:
