@@ -1,3 +1,5 @@
+import re
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections, models, transaction
 from django.db.models import Q
@@ -32,10 +34,14 @@ EVERYDAY_WORDS = {
 }
 
 
+def sheets_words_for(word: str) -> list[str]:
+    """The sheets' own words for an everyday word ("wee?" too), or none."""
+    return " ".join(EVERYDAY_WORDS.get(w, "") for w in re.findall(r"[a-z]+", word.lower())).split()
+
+
 def with_everyday_words(query: str) -> str:
     """The query with the sheets' own words added for any everyday ones in it."""
-    extra = [EVERYDAY_WORDS[word] for word in query.lower().split() if word in EVERYDAY_WORDS]
-    return " ".join([query, *extra])
+    return " ".join([query, *sheets_words_for(query)])
 
 
 class FactSheetQuerySet(models.QuerySet):
@@ -65,11 +71,14 @@ class FactSheetQuerySet(models.QuerySet):
             )
         condition = Q()
         for word in query.split():
-            condition &= (
-                Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(search_document__icontains=word)
-            )
+            either = Q()
+            for alternative in [word, *sheets_words_for(word)]:
+                either |= (
+                    Q(title__icontains=alternative)
+                    | Q(summary__icontains=alternative)
+                    | Q(search_document__icontains=alternative)
+                )
+            condition &= either
         return self.filter(condition)
 
     def with_content(self) -> "FactSheetQuerySet":
