@@ -263,7 +263,9 @@ CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="")
 contact.parse(CLINIC_PHONE, CLINIC_EMAIL, CLINIC_ADDRESS, PHONENUMBER_DEFAULT_REGION)
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# Locally, scripts/run.sh's PORT: the links in emails and pages lead back to the running site.
+_local_site = f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+SITE_URL = env.str("SITE_URL", default=_local_site if DEBUG else "").rstrip("/")
 if not DEBUG and not SITE_URL:
     # Links in emails (staff's link to a request in admin), canonical links and the sitemap
     # are built from it; a localhost default would send them all to the wrong place.

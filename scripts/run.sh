@@ -6,8 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 export DEBUG="${DEBUG:-true}"
-PORT="${PORT:-8000}"
-export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"  # the links in emails and pages
+export PORT="${PORT:-8000}"  # the settings build the site's address (SITE_URL) from it
 py=.venv/bin/python
 
 $py manage.py migrate --noinput -v0

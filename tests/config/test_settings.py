@@ -57,6 +57,24 @@ def test_production_mode_without_site_url_refuses_to_start(tmp_path):
     assert b"SITE_URL is not set" in result.stderr
 
 
+def test_locally_the_sites_address_follows_the_port_it_is_served_on(tmp_path):
+    """PORT=8102 make run: links in emails and pages must lead back to :8102."""
+    clean = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "SITE_URL")}
+    clean |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.SITE_URL)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean | {"DEBUG": "true", "PORT": "8102"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "http://127.0.0.1:8102"
+
+
 @pytest.mark.parametrize("value", ["clinic.example", "https://", "ftp://clinic.example"])
 def test_a_site_url_that_is_not_a_whole_web_address_refuses_to_start(tmp_path, value):
     """Staff's links to a request in admin, and canonical links, are built from it."""
