@@ -26,6 +26,8 @@ MIGRATION_ROWS: list[str] = []
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        if not Group.objects.exists():  # e.g. --reuse-db after a transactional test's flush
+            pytest.exit("The test database has no staff roles: run without --reuse-db.", 2)
         MIGRATION_ROWS.append(
             serializers.serialize(
                 "json",
