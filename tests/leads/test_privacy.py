@@ -67,7 +67,8 @@ def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, d
         == 2
     )
     assert "answers 45 days after the fact sheet is sent" in html
-    assert "these details 400 days after your request is closed" in html
+    kept = "these details 400 days after the last change to your request, once it has been closed"
+    assert kept in html
     # The rate-limit counters: for as long as the longest limit's window.
     assert "We keep these counts for up to 1\xa0hour" in html
     settings.FORM_RATE_PER_PHONE = "3/d"
