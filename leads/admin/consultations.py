@@ -468,6 +468,19 @@ class ConsultationRequestAdmin(
                 close_reason=form.cleaned_data.get("closing_reason", ""),
                 by=request.user,
             )
+        saved = [
+            f"{len(new)} {meta.verbose_name if len(new) == 1 else meta.verbose_name_plural}"
+            for formset in formsets
+            if (new := formset.new_objects) and (meta := formset.model._meta)
+        ]
+        if saved and getattr(request, "_triage_refused", False):
+            # Only the error would show, and notes and attempts cannot be deleted: without
+            # this, staff type them again and the log holds each one twice.
+            self.message_user(
+                request,
+                f"Saved, so do not enter them again: {' and '.join(saved)}.",
+                messages.SUCCESS,
+            )
 
     def response_change(self, request: HttpRequest, obj: ConsultationRequest):
         # A refused step was reported as an error: show the page again, not "changed".

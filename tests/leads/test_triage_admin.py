@@ -306,6 +306,29 @@ def test_change_page_shows_why_a_no_reply_close_was_refused(triage_client, old_r
     assert not any("was changed successfully" in m for m in _messages(response))
 
 
+def test_a_refused_move_says_which_notes_and_attempts_were_saved_all_the_same(
+    triage_client, old_request
+):
+    """Notes and attempts cannot be deleted: told only of the error, staff would type them in
+    again and the log would hold each one twice."""
+    response = triage_client.post(
+        change_url(old_request),
+        _as_submitted(
+            triage_client,
+            old_request,
+            new_status="closed",
+            closing_reason="no_reply",
+            **{"notes-0-text": "Rang twice, no answer."},
+        ),
+        follow=True,
+    )
+
+    messages = _messages(response)
+    assert any("contact attempt(s) logged" in m for m in messages)  # the refusal
+    assert "Saved, so do not enter them again: 1 internal note." in messages
+    assert old_request.notes.get().text == "Rang twice, no answer."
+
+
 def test_logged_attempts_cannot_be_rewritten(triage_client, old_request):
     attempt = ContactAttemptFactory(consultation=old_request, outcome="no_answer")
     data = _as_submitted(
