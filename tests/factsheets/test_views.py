@@ -37,6 +37,14 @@ def test_home_lists_published_sheets_only(client, db):
     assert _sheet_url("draft-sheet") not in html
 
 
+def test_a_sheet_links_down_to_its_forms_after_the_warning_signs(client, spinal_metastases):
+    html = client.get(spinal_metastases.get_absolute_url()).content.decode()
+
+    links = html.index('href="#report-form"')
+    assert html.index('id="emergency-heading"') < links < html.index('id="report-form"')
+    assert 'href="#consultation-form"' in html and 'id="consultation-form"' in html
+
+
 def test_the_address_above_every_sheet_leads_to_the_list_of_sheets(client, db):
     response = client.get("/factsheets/")
 
