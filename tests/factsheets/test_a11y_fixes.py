@@ -373,9 +373,7 @@ def test_the_error_summary_names_the_form_and_each_error_says_it_is_one(
     prefix = url.split("/")[-2]
     error = re.search(rf'<p id="error_1_id_{prefix}-name">(.*?)</p>', html).group(1)
     assert error == '<strong><span class="visually-hidden">Error: </span>Enter your name</strong>'
-    consent = re.search(
-        rf'<span id="error_1_id_{prefix}-consent">(<strong>.*?</strong>)</span>', html
-    )
+    consent = re.search(rf'<p id="error_1_id_{prefix}-consent">(<strong>.*?</strong>)</p>', html)
     assert consent.group(1).startswith('<strong><span class="visually-hidden">Error: </span>')
     assert f'<a href="#id_{prefix}-name">Enter your name</a>' in html  # the summary: no prefix
 
