@@ -1,7 +1,8 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from .models import FactSheet, FormerSlug, RedFlag, RelatedSheet, Section, SheetTable, Source
 
@@ -196,7 +197,7 @@ class FormerSlugInline(admin.TabularInline):
 @admin.register(FactSheet)
 class FactSheetAdmin(admin.ModelAdmin):
     form = FactSheetForm
-    list_display = ["title", "published", "last_reviewed", "next_review_due", "content_version"]
+    list_display = ["title", "on_the_site", "last_reviewed", "next_review_due", "content_version"]
     list_filter = ["published", "banner_level"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
@@ -213,6 +214,15 @@ class FactSheetAdmin(admin.ModelAdmin):
         SourceInline,
         FormerSlugInline,
     ]
+
+    @admin.display(description="On the site", ordering="published")
+    def on_the_site(self, sheet: FactSheet) -> str:
+        """A withdrawn sheet and a draft are both unpublished, but only one was ever read."""
+        if sheet.published:
+            return "Published"
+        if sheet.withdrawn:
+            return f"Withdrawn {date_format(timezone.localtime(sheet.withdrawn_at), 'j M Y')}"
+        return "Draft, never published"
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         """Save the inlines, then raise the version and the date only if anything changed:
@@ -232,3 +242,15 @@ class FactSheetAdmin(admin.ModelAdmin):
             sheet.updated_at = timezone.now()
             fields += ["content_version", "updated_at"]
         sheet.save(update_fields=fields)
+        if change and "published" in form.changed_data:
+            # Said apart from admin's "changed successfully", which does not say what
+            # taking a sheet off the site (or putting it back) means for readers.
+            if sheet.published:
+                text = f"“{sheet.title}” is back on the site, at {sheet.get_absolute_url()}."
+            else:
+                text = (
+                    f"“{sheet.title}” is now withdrawn: its address says it has been taken "
+                    "off the site and shows none of its content, and report requests for it "
+                    "are refused. Tick Published to put it back."
+                )
+            self.message_user(request, text, messages.WARNING)

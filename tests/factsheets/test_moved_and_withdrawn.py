@@ -474,3 +474,21 @@ def test_upgrade_marks_sheets_already_off_the_site_with_requests_as_withdrawn(
 
     assert FactSheet.objects.get(pk=asked.pk).withdrawn  # people asked about it: it was public
     assert not FactSheet.objects.get(pk=quiet.pk).withdrawn  # nothing says it ever was
+
+
+def test_staff_are_told_what_withdrawing_means_and_the_list_tells_it_from_a_draft(
+    editor, spinal_metastases
+):
+    _new_sheet(slug="not-yet-written", published=False)
+    listing = reverse("admin:factsheets_factsheet_changelist")
+
+    _edit(editor, spinal_metastases, published=False)
+    withdrawn = [str(m) for m in editor.get(listing).context["messages"]]
+    rows = editor.get(listing).content.decode()
+    _edit(editor, FactSheet.objects.get(pk=spinal_metastases.pk), published=True)
+    back = [str(m) for m in editor.get(listing).context["messages"]]
+
+    assert any("“Spinal metastases” is now withdrawn" in m for m in withdrawn)
+    assert re.search(r"Withdrawn \d{1,2} \w{3} \d{4}", rows)
+    assert "Draft, never published" in rows
+    assert any("“Spinal metastases” is back on the site" in m for m in back)
