@@ -247,6 +247,7 @@ def send_clinic_notification(*, consultation_id: int) -> bool:
                 "consultation": consultation,
                 "admin_url": settings.SITE_URL + admin_path,
                 "shown": shown_to_patient(consultation.urgency),
+                "same_day": consultation.urgency in SAME_DAY_URGENCIES,  # put first in the inbox
             },
             to=[settings.CLINIC_NOTIFY_EMAIL],
             message_id_key=f"consultation-{consultation.pk}",

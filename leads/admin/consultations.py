@@ -468,11 +468,13 @@ class ConsultationRequestAdmin(
                 close_reason=form.cleaned_data.get("closing_reason", ""),
                 by=request.user,
             )
-        saved = [
-            f"{len(new)} {meta.verbose_name if len(new) == 1 else meta.verbose_name_plural}"
-            for formset in formsets
-            if (new := formset.new_objects) and (meta := formset.model._meta)
-        ]
+        saved = []
+        for formset in formsets:
+            if count := len(formset.new_objects):
+                meta = formset.model._meta
+                saved.append(
+                    f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+                )
         if saved and getattr(request, "_triage_refused", False):
             # Only the error would show, and notes and attempts cannot be deleted: without
             # this, staff type them again and the log holds each one twice.
