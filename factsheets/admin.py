@@ -153,8 +153,23 @@ class FactSheetForm(forms.ModelForm):
         return cleaned
 
 
+class RedFlagForm(forms.ModelForm):
+    class Meta:
+        model = RedFlag
+        fields = ["level", "text", "symptom", "position"]
+        help_texts = {
+            # factsheets.assessment.says_straight_away reads the words themselves.
+            "text": (
+                'The warning sign and what to do. For an urgent sign, the words "straight '
+                'away" make the self-check tell whoever ticks it to get advice straight away, '
+                "not just today."
+            ),
+        }
+
+
 class RedFlagInline(admin.TabularInline):
     model = RedFlag
+    form = RedFlagForm
     extra = 0
 
 

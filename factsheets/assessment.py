@@ -15,9 +15,14 @@ from .models import ActionLevel
 # list" on pages that show none; the emergency timeframe no longer speaks of our email.
 # -3: the urgent timeframe allows for signs whose sheet says "straight away" (a fever with
 # back pain, or raised calcium with myeloma): "Today." alone read as leave to wait until later.
-RULES_VERSION = "self-check-2026-11-3"
+# -4: when a ticked urgent sign's own words on the sheet say "straight away", the outcome says
+# so too ("Get medical advice straight away") instead of leaving the person to remember it.
+RULES_VERSION = "self-check-2026-11-4"
 
 NONE = "none"
+# An outcome, not a level: urgent, and a ticked sign says to get help straight away. Stored
+# records keep the level ("urgent"); each checklist item keeps whether its sign said so.
+URGENT_STRAIGHT_AWAY = "urgent-straight-away"
 
 # Most pressing first.
 PRIORITY = [ActionLevel.EMERGENCY, ActionLevel.URGENT, ActionLevel.SOON]
@@ -29,10 +34,20 @@ class Outcome:
     headline: str
     timeframe: str
     advice: str
+    key: str = ""  # the level, or URGENT_STRAIGHT_AWAY: which of OUTCOMES this is
+
+    def __post_init__(self):
+        if not self.key:
+            object.__setattr__(self, "key", self.level)
 
     @property
     def is_emergency(self) -> bool:
         return self.level == ActionLevel.EMERGENCY
+
+    @property
+    def in_a_sentence(self) -> str:
+        """The headline to follow a colon: "get medical advice today"."""
+        return self.headline[:1].lower() + self.headline[1:]
 
 
 OUTCOMES = {
@@ -58,6 +73,18 @@ OUTCOMES = {
             "or call NHS 111."
         ),
     ),
+    URGENT_STRAIGHT_AWAY: Outcome(
+        level=ActionLevel.URGENT,
+        key=URGENT_STRAIGHT_AWAY,
+        headline="Get medical advice straight away",
+        timeframe="Straight away. Do not wait until later today.",
+        advice=(
+            "You ticked a warning sign that the fact sheet says needs checking straight away. "
+            "Do what it says for that sign: if it says to contact your hospital, cancer or "
+            "healthcare team, contact them now; otherwise ask your GP surgery for an urgent "
+            "appointment, or call NHS 111."
+        ),
+    ),
     ActionLevel.SOON: Outcome(
         level=ActionLevel.SOON,
         headline="See a GP within the next few days",
@@ -81,5 +108,26 @@ def highest_level(levels: Iterable[str]) -> str:
     return next((level.value for level in PRIORITY if level in ticked), NONE)
 
 
-def assess(levels: Iterable[str]) -> Outcome:
-    return OUTCOMES[highest_level(levels)]
+def says_straight_away(text: str) -> bool:
+    """Whether a warning sign's own words on its sheet ask for help straight away."""
+    return "straight away" in text.lower()
+
+
+def assess(levels: Iterable[str], *, straight_away: bool = False) -> Outcome:
+    """The outcome of the signs ticked, at these levels; ``straight_away`` when an urgent one
+    among them says, on its sheet, to get help straight away."""
+    level = highest_level(levels)
+    if level == ActionLevel.URGENT and straight_away:
+        return OUTCOMES[URGENT_STRAIGHT_AWAY]
+    return OUTCOMES[level]
+
+
+def recorded_outcome(urgency: str, ticked: Iterable[dict]) -> Outcome:
+    """What a stored self-check told the person: its level, and whether a ticked urgent sign
+    said "straight away" then (each checklist item records that; older ones did not)."""
+    return assess(
+        [urgency],
+        straight_away=any(
+            item.get("straight_away") for item in ticked if item["level"] == ActionLevel.URGENT
+        ),
+    )

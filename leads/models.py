@@ -11,6 +11,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
+from factsheets.assessment import Outcome, recorded_outcome
 from factsheets.models import FactSheet
 
 # Raise when the wording of a consent tick-box changes, so each request records what was agreed.
@@ -92,6 +93,11 @@ class SelfCheckRecord(models.Model):
     @property
     def not_ticked(self) -> list[dict]:
         return [item for item in self.self_check if not item["ticked"]]
+
+    @property
+    def outcome(self) -> Outcome:
+        """What the self-check told the person when they sent this."""
+        return recorded_outcome(self.urgency, self.ticked)
 
 
 class ReportStatus(models.TextChoices):

@@ -9,8 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.mail import build_templated_email
-from factsheets.assessment import NONE, OUTCOMES, RULES_VERSION, assess
-from factsheets.models import FactSheet
+from factsheets.assessment import (
+    NONE,
+    RULES_VERSION,
+    Outcome,
+    highest_level,
+    recorded_outcome,
+    says_straight_away,
+)
+from factsheets.models import ActionLevel, FactSheet
 
 from .models import (
     CONSULTATION_CONSENT_VERSION,
@@ -27,6 +34,7 @@ from .models import (
     InternalNote,
     ReportRequest,
     ReportStatus,
+    SelfCheckRecord,
 )
 from .signals import consultation_request_created, report_requested
 from .working_time import close_of_working_day, one_working_day_after
@@ -96,10 +104,13 @@ def self_check_fields(
             "symptom": flag.symptom or flag.text,
             "level": flag.level,
             "ticked": flag.pk in ticked_ids,
+            # Whether an urgent sign's own words said "straight away": the outcome says so too.
+            "straight_away": flag.level == ActionLevel.URGENT and says_straight_away(flag.text),
         }
         for flag in sheet.red_flags.all()
     ]
-    outcome = assess(item["level"] for item in checklist if item["ticked"])
+    ticked = [item for item in checklist if item["ticked"]]
+    outcome = recorded_outcome(highest_level(item["level"] for item in ticked), ticked)
     return {
         "self_check": checklist,
         "cancer_history": cancer_history if sheet.asks_cancer_history else None,
@@ -107,6 +118,13 @@ def self_check_fields(
         "rules_version": RULES_VERSION,
         "content_version": sheet.content_version,
     }
+
+
+def self_check_outcome(sheet: FactSheet, ticked_flag_ids: Iterable[int]) -> Outcome:
+    """What the self-check tells someone who ticked these signs on this sheet."""
+    fields = self_check_fields(sheet, ticked_flag_ids, None)
+    ticked = [item for item in fields["self_check"] if item["ticked"]]
+    return recorded_outcome(fields["urgency"], ticked)
 
 
 @transaction.atomic
@@ -218,10 +236,11 @@ def create_consultation_request(
     return consultation
 
 
-def shown_to_patient(urgency: str) -> str:
-    """The headline a self-check at this level put in front of the patient ("Call 999 or go
-    to A&E now"); "" when they ticked nothing."""
-    return OUTCOMES[urgency].headline if urgency in OUTCOMES and urgency != NONE else ""
+def shown_to_patient(record: SelfCheckRecord) -> str:
+    """The headline the self-check put in front of the patient ("Call 999 or go to A&E
+    now"); "" when they ticked nothing."""
+    outcome = record.outcome
+    return outcome.headline if outcome.level != NONE else ""
 
 
 def send_clinic_notification(*, consultation_id: int) -> bool:
@@ -246,7 +265,7 @@ def send_clinic_notification(*, consultation_id: int) -> bool:
             {
                 "consultation": consultation,
                 "admin_url": settings.SITE_URL + admin_path,
-                "shown": shown_to_patient(consultation.urgency),
+                "shown": shown_to_patient(consultation),
                 "same_day": consultation.urgency in SAME_DAY_URGENCIES,  # put first in the inbox
             },
             to=[settings.CLINIC_NOTIFY_EMAIL],

@@ -67,8 +67,7 @@ def _posted_sheet(request: HttpRequest, slug: str) -> FactSheet:
 def _ticked_outcome(sheet, form):
     """What to do now about the signs ticked, by the saved rule. They are valid even when
     another field is not (no consent, say)."""
-    level = services.self_check_fields(sheet, form.ticked_on_list(), None)["urgency"]
-    return OUTCOMES[level]
+    return services.self_check_outcome(sheet, form.ticked_on_list())
 
 
 def _show_errors(
@@ -142,8 +141,7 @@ def _accept(
     if form.is_bot:
         # Looks like success to the bot; nothing is saved or sent.
         return _redirect_with_outcome(sent_view, sheet, Urgency.NONE)
-    ticked, cancer = data.get("symptoms", []), data.get("cancer_history")
-    outcome = services.self_check_fields(sheet, ticked, cancer)["urgency"]
+    outcome = services.self_check_outcome(sheet, data.get("symptoms", [])).key
     claim = first_submission(form=form_name, sheet=sheet.pk, data=data, outcome=outcome)
     if claim.repeat_of is not None:  # a double click or a refreshed POST: same answer, no row
         # Unless this sender is over the limits: otherwise "sent" here and "too many" for
@@ -166,8 +164,9 @@ def _accept(
         # send it again, and that must be saved, not confirmed as a repeat of this one.
         forget_submission(claim, form=form_name, sheet=sheet.pk, data=data)
         raise
-    submission_saved(form=form_name, sheet=sheet.pk, data=data, outcome=record.urgency)
-    return _redirect_with_outcome(sent_view, sheet, record.urgency)
+    outcome = record.outcome.key
+    submission_saved(form=form_name, sheet=sheet.pk, data=data, outcome=outcome)
+    return _redirect_with_outcome(sent_view, sheet, outcome)
 
 
 def posted_from_sheet(form_id: str):
@@ -241,33 +240,33 @@ def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def outcome_token(level: str) -> str:
+def outcome_token(key: str) -> str:
     """What the confirmation URL carries so the page can show the outcome again: a random
-    nonce, a time and a signature over the nonce *and the level*, but not the level itself.
+    nonce, a time and a signature over the nonce *and the outcome's key*, but not the key.
     The URL lands in access logs and browser history, and whether someone's self-check came
     out as an emergency is health data; signed alone it would be readable (base64)."""
     signer = signing.TimestampSigner(salt=OUTCOME_SALT)
-    nonce, _level, stamp, signature = signer.sign(f"{secrets.token_urlsafe(9)}:{level}").split(":")
+    nonce, _key, stamp, signature = signer.sign(f"{secrets.token_urlsafe(9)}:{key}").split(":")
     return f"{nonce}:{stamp}:{signature}"
 
 
 def outcome_from_token(token: str) -> str | None:
-    """The level an outcome_token() was made for (there are four to try), or None when it is
-    not one of ours or is more than an hour old."""
+    """The outcome an outcome_token() was made for (there are five to try), or None when it
+    is not one of ours or is more than an hour old."""
     signer = signing.TimestampSigner(salt=OUTCOME_SALT)
     nonce, _, rest = token.partition(":")
-    for level in OUTCOMES:
+    for key in OUTCOMES:
         try:
-            signer.unsign(f"{nonce}:{level}:{rest}", max_age=OUTCOME_MAX_AGE)
+            signer.unsign(f"{nonce}:{key}:{rest}", max_age=OUTCOME_MAX_AGE)
         except signing.BadSignature:  # also raised when too old (SignatureExpired)
             continue
-        return level
+        return key
     return None
 
 
-def _redirect_with_outcome(view: str, sheet, level: str) -> HttpResponse:
+def _redirect_with_outcome(view: str, sheet, outcome_key: str) -> HttpResponse:
     """Post/redirect/get; the URL carries no personal data and does not show the outcome."""
-    token = outcome_token(level)
+    token = outcome_token(outcome_key)
     return redirect(f"{reverse(view, kwargs={'slug': sheet.slug})}?outcome={token}")
 
 

@@ -14,7 +14,6 @@ from weasyprint import CSS, HTML, Document, Page
 from weasyprint.text.fonts import FontConfiguration
 
 from config.mail import build_templated_email
-from factsheets.assessment import OUTCOMES
 from factsheets.models import FactSheet
 from factsheets.selectors import sheet_context
 from leads.models import ReportRequest, ReportStatus
@@ -48,7 +47,7 @@ def report_context(report: ReportRequest, sheet: FactSheet) -> dict:
         # The outcome stored at submission, not a fresh one: what the person ticked and what
         # it meant then. The sheet's pages are its current version (the cover says when it
         # has changed since).
-        "outcome": OUTCOMES[report.urgency],
+        "outcome": report.outcome,
     }
 
 

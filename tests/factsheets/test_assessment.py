@@ -2,7 +2,14 @@ import itertools
 
 import pytest
 
-from factsheets.assessment import OUTCOMES, RULES_VERSION, assess, highest_level
+from factsheets.assessment import (
+    OUTCOMES,
+    RULES_VERSION,
+    assess,
+    highest_level,
+    recorded_outcome,
+    says_straight_away,
+)
 
 LEVELS = ["emergency", "urgent", "soon"]
 
@@ -65,3 +72,45 @@ def test_no_outcome_claims_a_diagnosis_and_the_rules_are_versioned():
     assert RULES_VERSION
     for outcome in OUTCOMES.values():
         assert "diagnos" not in (outcome.headline + outcome.advice).lower()
+
+
+def test_an_urgent_sign_that_says_straight_away_makes_the_outcome_say_so():
+    outcome = assess(["urgent", "soon"], straight_away=True)
+
+    assert outcome.level == "urgent"  # stored and triaged as urgent
+    assert outcome.key == "urgent-straight-away"
+    assert outcome.headline == "Get medical advice straight away"
+    assert outcome.timeframe.startswith("Straight away.")
+    assert "today" not in outcome.headline + outcome.advice
+    assert outcome.in_a_sentence == "get medical advice straight away"
+
+
+def test_straight_away_changes_nothing_but_an_urgent_outcome():
+    assert assess(["emergency", "urgent"], straight_away=True).key == "emergency"
+    assert assess(["soon"], straight_away=True).key == "soon"
+    assert assess([], straight_away=True).key == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("See a doctor straight away: ask for an urgent GP appointment or call NHS 111.", True),
+        ("Contact your hospital team Straight away.", True),
+        ("Get it checked today by your GP or NHS 111.", False),
+        ("Get it checked urgently: ask for an urgent GP appointment or call NHS 111.", False),
+    ],
+)
+def test_the_sign_s_own_words_decide_straight_away(text, expected):
+    assert says_straight_away(text) is expected
+
+
+def test_a_record_made_before_signs_said_straight_away_shows_what_it_showed_then():
+    """Records from rules -3 and before have no "straight_away" in their checklist."""
+    old = [{"flag_id": 1, "symptom": "Fever", "level": "urgent", "ticked": True}]
+    assert recorded_outcome("urgent", old).key == "urgent"
+    new = [old[0] | {"straight_away": True}]
+    assert recorded_outcome("urgent", new).key == "urgent-straight-away"
+    # Only an urgent sign counts, and the stored level decides.
+    assert recorded_outcome("emergency", new).key == "emergency"
+    soon = [{"flag_id": 2, "symptom": "x", "level": "soon", "ticked": True, "straight_away": True}]
+    assert recorded_outcome("soon", soon).key == "soon"

@@ -257,9 +257,8 @@ def test_the_forms_see_a_new_red_flag_at_once(client, spinal_metastases, valid_r
 
     assert response.status_code == 302
     saved = ReportRequest.objects.get(name="Cy Patient")
-    assert {"flag_id": flag.pk, "symptom": "A new sign", "level": "emergency", "ticked": True} in (
-        saved.self_check
-    )
+    new_sign = {"flag_id": flag.pk, "symptom": "A new sign", "level": "emergency", "ticked": True}
+    assert new_sign | {"straight_away": False} in saved.self_check
     assert saved.urgency == "emergency"
 
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
+from leads import services
 from leads.models import ConsultationRequest, ReportRequest
 from reports.services import render_report_pdf
 
@@ -357,3 +358,93 @@ def test_a_report_with_nothing_ticked_gives_no_when_line_and_speaks_of_a_self_ch
     assert "When:" not in first
     assert "You did not tick any warning signs" in " ".join(first.split())
     assert "You told us you have" not in first  # no heading over an empty list
+
+
+# --- an urgent sign whose sheet says "straight away" ---------------------------------------
+
+INFECTION_REPORT_URL = "/factsheets/spinal-infection/report/"
+
+
+def infection_flag(shipped_sheets, words: str):
+    return shipped_sheets["spinal-infection"].red_flags.get(level="urgent", text__contains=words)
+
+
+def test_a_sign_the_sheet_says_needs_a_doctor_straight_away_is_not_told_today(
+    client, shipped_sheets, valid_report
+):
+    """The infection sheet says a fever with back pain needs a doctor straight away: the
+    confirmation must say so too, not "today", which reads as leave to wait until later."""
+    fever = infection_flag(shipped_sheets, "38°C")
+    assert "straight away" in fever.text
+
+    html = client.post(
+        INFECTION_REPORT_URL, valid_report | {"report-symptoms": [fever.pk]}, follow=True
+    ).content.decode()
+
+    panel = html[html.index('id="outcome-heading"') : html.index("Your report is on its way")]
+    assert "Get medical advice straight away" in panel
+    assert "the fact sheet says needs checking straight away" in panel
+    assert "Do not wait for our email: get medical advice straight away." in panel
+    assert "today" not in panel.replace("later today", "")
+    report = ReportRequest.objects.get()
+    assert report.urgency == "urgent"  # the level triage sorts by is unchanged
+    assert [item["straight_away"] for item in report.ticked] == [True]
+    first = " ".join(
+        PdfReader(io.BytesIO(render_report_pdf(report))).pages[0].extract_text().split()
+    )
+    assert "Get medical advice straight away" in first
+    assert "When: Straight away. Do not wait until later today." in first
+
+
+def test_a_form_shown_again_says_straight_away_too(client, shipped_sheets, valid_report):
+    fever = infection_flag(shipped_sheets, "38°C")
+    data = valid_report | {"report-symptoms": [fever.pk]}
+    del data["report-consent"]
+
+    html = client.post(INFECTION_REPORT_URL, data).content.decode()
+
+    assert "Get medical advice straight away" in html
+    assert ReportRequest.objects.count() == 0
+
+
+def test_an_urgent_sign_the_sheet_says_to_check_urgently_is_still_today(
+    client, shipped_sheets, valid_report
+):
+    unwell = infection_flag(shipped_sheets, "generally unwell")
+    assert "straight away" not in unwell.text
+
+    html = client.post(
+        INFECTION_REPORT_URL, valid_report | {"report-symptoms": [unwell.pk]}, follow=True
+    ).content.decode()
+
+    assert "Get medical advice today" in html
+    assert "Do not wait for our email: get medical advice today." in html
+    assert "straight away" not in html[html.index('id="outcome-heading"') :]
+
+
+def test_a_double_click_is_answered_straight_away_too(client, shipped_sheets, valid_report):
+    fever = infection_flag(shipped_sheets, "38°C")
+    data = valid_report | {"report-symptoms": [fever.pk]}
+
+    client.post(INFECTION_REPORT_URL, data)
+    again = client.post(INFECTION_REPORT_URL, data, follow=True).content.decode()
+
+    assert ReportRequest.objects.count() == 1
+    assert "Get medical advice straight away" in again
+
+
+def test_the_clinic_is_told_what_the_patient_was_shown(
+    client, shipped_sheets, valid_consultation, mailoutbox
+):
+    fever = infection_flag(shipped_sheets, "38°C")
+    client.post(
+        "/factsheets/spinal-infection/consultation/",
+        valid_consultation | {"consultation-symptoms": [fever.pk]},
+    )
+    consultation = ConsultationRequest.objects.get()
+
+    assert services.send_clinic_notification(consultation_id=consultation.pk)
+
+    body = mailoutbox[-1].body
+    assert 'the patient was shown "Get medical advice straight away"' in body
+    assert mailoutbox[-1].subject.startswith("Urgent self-check:")
