@@ -448,3 +448,39 @@ def test_the_clinic_is_told_what_the_patient_was_shown(
     body = mailoutbox[-1].body
     assert 'the patient was shown "Get medical advice straight away"' in body
     assert mailoutbox[-1].subject.startswith("Urgent self-check:")
+
+
+def test_the_pdf_cover_reads_what_to_do_before_the_clinic_s_codes(
+    client, spinal_metastases, valid_report
+):
+    """Read aloud or copied as text, the cover gives the outcome first; the reference and
+    versions for the clinic come last."""
+    client.post(
+        REPORT_URL, valid_report | {"report-symptoms": [flag_id(spinal_metastases, "emergency")]}
+    )
+    report = ReportRequest.objects.get()
+
+    first = " ".join(
+        PdfReader(io.BytesIO(render_report_pdf(report))).pages[0].extract_text().split()
+    )
+
+    assert first.index("Call 999 or go to A&E now") < first.index("For the clinic:")
+    assert first.index("If things get worse") < first.index("For the clinic:")
+
+
+def test_the_summary_fits_on_its_first_page_for_every_shipped_sheet(shipped_sheets):
+    """It says "Show them this page": with cancer ticked and two signs, the whole summary,
+    the clinic's line last, is page 1, and the fact sheet starts on page 2."""
+    for slug, sheet in shipped_sheets.items():
+        flags = list(sheet.red_flags.all())
+        report = services.create_report_request(
+            sheet=sheet,
+            name="Ada Patient-Longname",
+            email="ada@example.com",
+            ticked_flag_ids=[flags[0].pk, flags[-1].pk],
+            cancer_history=True,
+        )
+        pages = PdfReader(io.BytesIO(render_report_pdf(report))).pages
+        first, second = (" ".join(page.extract_text().split()) for page in pages[:2])
+        assert "If things get worse" in first and "For the clinic:" in first, slug
+        assert sheet.title in second[:200], slug
