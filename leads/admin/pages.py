@@ -1,7 +1,7 @@
 """Pages of their own under the consultation admin: the CSV export and the dashboard."""
 
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
@@ -17,12 +17,33 @@ from django.urls import path
 from .. import dashboard, exports, services
 
 
-def _filters_for_log(query: QueryDict) -> str:
-    """The list's filters as the export log keeps them (for good). A search term is kept only
-    as the fact that there was one: it is a patient's name, email address or phone number."""
-    filters = query.copy()
-    searched = any(term.strip() for term in filters.pop(SEARCH_VAR, []))
-    return " ".join(filter(None, [filters.urlencode(), "and a search" if searched else ""]))
+def _filters_for_log(query: QueryDict, changelist: ChangeList) -> str:
+    """The list's filters as the export log keeps them (for good, even after a request is
+    erased). Only the values of the list's own filters (status, urgency, sheet, dates) and
+    its order are kept. Anything else could be a patient's details: a search term is kept
+    only as the fact that there was a search, and a lookup typed into the address by hand
+    (``?email=…``, ``?description__icontains=…``) only by its name."""
+    own = {ORDER_VAR}
+    own.update(name for spec in changelist.filter_specs for name in spec.expected_parameters())
+    if field := changelist.date_hierarchy:
+        own.update(f"{field}__{part}" for part in ("year", "month", "day"))
+    kept, typed = QueryDict(mutable=True), set()
+    for name, values in query.lists():
+        if name in own:
+            kept.setlist(name, values)
+        elif name != SEARCH_VAR:
+            typed.add(name)
+    searched = any(term.strip() for term in query.getlist(SEARCH_VAR))
+    return " ".join(
+        filter(
+            None,
+            [
+                kept.urlencode(),
+                f"and filters typed by hand ({', '.join(sorted(typed))})" if typed else "",
+                "and a search" if searched else "",
+            ],
+        )
+    )
 
 
 class TriagePagesMixin:
@@ -55,7 +76,9 @@ class TriagePagesMixin:
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("Those filters are not valid.")
         return self._csv_response(
-            request, changelist.get_queryset(request), filters=_filters_for_log(request.GET)
+            request,
+            changelist.get_queryset(request),
+            filters=_filters_for_log(request.GET, changelist),
         )
 
     def _csv_response(self, request: HttpRequest, queryset: QuerySet, filters: str):

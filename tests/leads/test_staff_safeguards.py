@@ -181,6 +181,45 @@ def test_export_logs_made_before_keep_only_that_there_was_a_search(triage_user):
     assert (older.filters, plain.filters) == ("status=open and a search", "selected rows")
 
 
+def test_the_export_log_keeps_no_value_typed_into_the_address(triage_client, triage_user):
+    """Admin takes any lookup on a field from the address (?email=…): the export log, kept for
+    good and untouched by erasure, keeps such a lookup by its name only, and the list's own
+    filters with their values."""
+    wanted = ConsultationRequestFactory(email="pat@example.com", description="cancer")
+    query = "email=pat%40example.com&description__icontains=cancer&status=open&urgency__exact=none"
+
+    response = triage_client.post(f"{EXPORT}?{query}")
+
+    assert "pat@example.com" in response.content.decode("utf-8-sig")  # the lookups did filter
+    log = ExportLog.objects.get()
+    assert list(log.requests.all()) == [wanted]
+    assert log.filters == (
+        "status=open&urgency__exact=none and filters typed by hand (description__icontains, email)"
+    )
+    assert "pat" not in log.filters and "cancer" not in log.filters
+
+
+def test_export_logs_made_before_keep_no_value_typed_into_the_address(triage_user):
+    typed = ExportLog.objects.create(
+        exported_by=triage_user,
+        row_count=1,
+        filters="status=open&email=pat%40example.com&name__icontains=Pat and a search",
+    )
+    plain = ExportLog.objects.create(exported_by=triage_user, row_count=2, filters="assigned=me")
+    rows = ExportLog.objects.create(exported_by=triage_user, row_count=2, filters="selected rows")
+    migration = importlib.import_module("leads.migrations.0010_export_log_without_typed_lookups")
+
+    migration.forget_typed_lookups(django_apps, None)
+
+    for log in (typed, plain, rows):
+        log.refresh_from_db()
+    assert (
+        typed.filters
+        == "status=open and filters typed by hand (email, name__icontains) and a search"
+    )
+    assert (plain.filters, rows.filters) == ("assigned=me", "selected rows")
+
+
 # --- two members of staff on one request ------------------------------------------------------
 
 
