@@ -406,6 +406,33 @@ def test_focus_is_always_visible(new_page, sheets):
         assert style["outline"] != "none" and style["width"] != "0px", style
 
 
+DARK_RGB = "rgb(33, 43, 50)"
+YELLOW_RGB = "rgb(255, 235, 59)"
+
+
+def test_a_focused_table_or_main_content_shows_a_dark_ring_not_only_yellow(new_page, sheets):
+    """Yellow alone is about 1.2:1 on white: a focused box needs the dark ring too, and
+    nothing may paint over it."""
+    page = new_page(viewport=PHONE)
+    page.goto(SHEET)
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Enter")
+    assert focused_element(page)["id"] == "main"
+    main = page.evaluate("() => getComputedStyle(document.activeElement).boxShadow")
+    # Inside the main content (it fills a phone's width): yellow at the edge, dark within.
+    assert main.startswith(f"{YELLOW_RGB} 0px 0px 0px 4px inset, {DARK_RGB}"), main
+
+    table = page.locator(".table-container").first
+    table.focus()
+    ring = table.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return {outline: s.outlineColor, width: s.outlineWidth, shadow: s.boxShadow}; }"
+    )
+    assert ring["outline"] == DARK_RGB and ring["width"] == "4px", ring
+    assert ring["shadow"] == f"{YELLOW_RGB} 0px 0px 0px 8px", ring
+    screenshot(page, "table-focus-phone")
+
+
 def test_emergency_and_urgent_differ_in_words_and_icon_not_only_colour(new_page, sheets):
     page = new_page()
     page.goto(SHEET)
