@@ -370,6 +370,29 @@ def test_pages_fit_a_320px_screen_and_200_percent_text(new_page, sheets):
     screenshot(narrow, "sheet-320")
 
 
+@pytest.mark.parametrize("width", [375, 320])
+def test_no_page_scrolls_sideways_on_a_phone_with_200_percent_text(new_page, sheets, width):
+    """Long words (a sheet's title, a search result's heading) wrap instead of running off
+    the screen; tables scroll inside their own box, not the page."""
+    page = new_page(viewport={"width": width, "height": 740})
+    urls = page_urls(sheets) | confirmation_pages(new_page())
+    wide = {}
+
+    def measure(name):
+        page.add_style_tag(content="html { font-size: 200% !important; }")
+        if (scroll_width := page.evaluate("document.documentElement.scrollWidth")) > width:
+            wide[name] = scroll_width
+
+    for name, url in urls.items():
+        page.goto(url)
+        measure(name)
+    for form_id in ("report-form", "consultation-form"):
+        submit_empty(page, form_id)
+        measure(f"{form_id}-errors")
+
+    assert wide == {}
+
+
 def test_phone_and_desktop_screenshots_for_a_person_to_look_at(new_page, sheets):
     for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
         page = new_page(viewport=viewport)
