@@ -9,4 +9,6 @@ def site(request: HttpRequest) -> dict:
         "CLINIC_NAME": settings.CLINIC_NAME,
         "clinic_contact": clinic_contact(),
         "canonical_url": settings.SITE_URL + request.path,
+        # The same for every visitor (pages are cached): for whole addresses on printed pages.
+        "site_url": settings.SITE_URL,
     }

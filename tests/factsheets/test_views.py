@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -125,7 +126,10 @@ def test_sheet_page_links_related_sheets_that_are_published(client, db):
     html = client.get(sheet.get_absolute_url()).content.decode()
 
     related = _between(html, 'id="related-heading"', "</section>")
-    assert f'<a href="{_sheet_url("osteoporosis")}">Osteoporosis</a>' in related
+    # Site-relative, so it works on whatever address the page was reached; the whole address
+    # (the same for every visitor) is there for print.css to show on paper.
+    url = _sheet_url("osteoporosis")
+    assert f'<a href="{url}" data-address="{settings.SITE_URL}{url}">Osteoporosis</a>' in related
     assert related.count("<a ") == 1
 
 

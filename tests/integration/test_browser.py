@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
+from pypdf import PdfReader
 
 from factsheets.services import load_shipped_content
 from leads.models import ConsultationRequest, ReportRequest
@@ -494,6 +495,46 @@ def test_print_stylesheet_hides_the_forms(new_page, sheets):
 
     assert page.locator(".lead-forms").is_hidden()
     assert page.locator(".care-card--emergency").first.is_visible()
+
+
+def _border_width(page, selector: str) -> float:
+    return page.locator(selector).first.evaluate(
+        "e => parseFloat(getComputedStyle(e).borderTopWidth)"
+    )
+
+
+def test_on_paper_the_999_card_has_the_heaviest_border_and_headings_stay_with_their_text(
+    new_page, sheets
+):
+    """Printed without colour, only the border's weight tells the 999 card from the urgent one."""
+    page = new_page()
+    page.goto(SHEET)
+    page.emulate_media(media="print")
+
+    assert _border_width(page, ".care-card--emergency") >= 2 * _border_width(
+        page, ".care-card--urgent"
+    )
+    breaks = page.evaluate(
+        "() => [...document.querySelectorAll('main h2')].map(h => getComputedStyle(h).breakAfter)"
+    )
+    assert set(breaks) == {"avoid"}, breaks
+
+
+def test_a_printed_sheet_has_no_search_box_or_form_links_and_gives_whole_addresses(
+    new_page, sheets, tmp_path, settings
+):
+    page = new_page()
+    page.goto("/factsheets/osteoporosis/")
+    pdf = tmp_path / "osteoporosis.pdf"
+    page.pdf(path=str(pdf), format="A4")  # as printed: print media, backgrounds off
+
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Search fact sheets" not in text
+    assert "Get this report by email" not in text and "Book a consultation" not in text
+    unwrapped = text.replace("\n", "")
+    for entry in sheets["osteoporosis"].related.all():
+        address = f"{settings.SITE_URL}/factsheets/{entry.target_slug}/"
+        assert f"({address})" in unwrapped, entry.title
 
 
 # --- HTML validity ---------------------------------------------------------------------------
