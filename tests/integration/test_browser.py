@@ -537,6 +537,21 @@ def test_a_printed_sheet_has_no_search_box_or_form_links_and_gives_whole_address
         assert f"({address})" in unwrapped, entry.title
 
 
+def test_a_printed_confirmation_is_black_on_white_in_a_border(new_page, sheets):
+    """Backgrounds are not printed: the green panel's white text would be all but invisible."""
+    page = new_page()
+    confirmations = confirmation_pages(page)
+    for name in ("report-sent", "report-sent-emergency", "consultation-sent"):
+        page.goto(confirmations[name])
+        page.emulate_media(media="print")
+        panel = page.locator(".panel--confirmation").evaluate(
+            "p => { const s = getComputedStyle(p), h = getComputedStyle(p.querySelector('h1, h2'));"
+            " return {text: s.color, heading: h.color, border: s.borderTopStyle}; }"
+        )
+        assert panel == {"text": "rgb(0, 0, 0)", "heading": "rgb(0, 0, 0)", "border": "solid"}, name
+        page.emulate_media(media="screen")
+
+
 # --- HTML validity ---------------------------------------------------------------------------
 
 
