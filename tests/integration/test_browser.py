@@ -266,6 +266,22 @@ def test_the_999_card_starts_on_the_first_screen(new_page, sheets, viewport):
         assert heading["y"] + heading["height"] <= viewport["height"], slug
 
 
+@pytest.mark.parametrize("posted", [None, "report-form", "consultation-form"])
+def test_each_form_is_named_by_its_heading(new_page, sheets, posted):
+    """Both forms ask for "Your name" and "Email address": in a screen reader's list of
+    fields and landmarks the forms' names tell them apart, shown again with errors too."""
+    page = new_page()
+    if posted:
+        submit_empty(page, posted)
+    else:
+        page.goto(SHEET)
+
+    report = page.get_by_role("form", name="Get this report by email", exact=True)
+    consultation = page.get_by_role("form", name="Book a consultation", exact=True)
+    assert report.locator("#id_report-name").count() == 1
+    assert consultation.locator("#id_consultation-name").count() == 1
+
+
 def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_consultation):
     page = new_page(javascript=False)
     page.goto(SHEET)
