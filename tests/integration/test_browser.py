@@ -282,6 +282,19 @@ def test_each_form_is_named_by_its_heading(new_page, sheets, posted):
     assert consultation.locator("#id_consultation-name").count() == 1
 
 
+def test_in_a_list_of_links_none_sounds_like_a_call_to_make(new_page, sheets):
+    """A screen reader's list of links shows each link's words alone: the links under the
+    forms say where they go (the 999 list above), not "Call 999 or go to A&E now"."""
+    page = new_page()
+    page.goto(SHEET)
+
+    names = page.locator("a").evaluate_all("links => links.map(a => a.innerText.trim())")
+    assert [name for name in names if name.lower().startswith("call")] == []
+    to_the_list = page.get_by_role("link", name="the signs that need 999 or A&E now")
+    assert to_the_list.count() == 2
+    assert {to_the_list.nth(i).get_attribute("href") for i in (0, 1)} == {"#emergency-heading"}
+
+
 def test_forms_work_with_javascript_off(new_page, sheets, valid_report, valid_consultation):
     page = new_page(javascript=False)
     page.goto(SHEET)

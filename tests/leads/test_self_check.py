@@ -235,8 +235,10 @@ def test_the_hint_under_each_form_names_the_999_list_and_links_to_it(
 
     hint = html[html.index(lead) :].split("</p>")[0]
     assert "red box" not in hint
+    # The link's words say where it goes, not what to do (which the sentence then says).
     assert (
-        'listed above under <a href="#emergency-heading">Call 999 or go to A&amp;E now</a>' in hint
+        'If you have any of <a href="#emergency-heading">the signs that need 999 or A&amp;E now</a>'
+        ", listed above, call 999 or go to A&amp;E now." in hint
     )
     assert 'id="emergency-heading"' in html
 
