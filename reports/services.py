@@ -40,7 +40,11 @@ class SheetWithdrawn(Exception):
 
 def report_context(report: ReportRequest, sheet: FactSheet) -> dict:
     """What the patient's own page shows, on top of the sheet's own context."""
-    return sheet_context(sheet) | {
+    context = sheet_context(sheet)
+    return context | {
+        # The page's links to other sheets are the site's own paths: in a PDF they need the
+        # site's address, or a reader takes them for files on the patient's computer.
+        "related": [(entry, url and settings.SITE_URL + url) for entry, url in context["related"]],
         "report": report,
         "generated_on": timezone.localdate(),
         "clinic_name": settings.CLINIC_NAME,

@@ -77,3 +77,17 @@ def test_pdf_ticked_signs_are_real_lists(tagged_report):
     assert "/L" in types
     assert types.count("/LI") >= 3  # two ticked signs and "cancer now or in the past"
     assert types.count("/LBody") == types.count("/LI")
+
+
+def test_pdf_links_to_other_sheets_are_web_addresses_not_files(tagged_report, settings):
+    """A site-relative link in a PDF is taken for a file on the reader's computer."""
+    targets = []
+    for page in tagged_report.pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A") or {}
+            targets.append((action.get("/S"), action.get("/URI") or action.get("/F")))
+
+    related = [uri for kind, uri in targets if "/factsheets/" in str(uri)]
+    assert related, targets
+    assert all(str(uri).startswith(f"{settings.SITE_URL}/factsheets/") for uri in related)
+    assert {kind for kind, _ in targets} == {"/URI"}, targets
