@@ -72,11 +72,18 @@ def send_report(self, request_id: int) -> None:
     except ReportRequest.DoesNotExist:
         logger.info("Report request %s no longer exists; nothing to send", request_id)
     except (Exception, SoftTimeLimitExceeded) as exc:
-        final = services.record_delivery_failure(
-            request_id=request_id,
-            error=error_text(exc),
-            final=not _is_retryable(exc),
-        )
+        try:
+            final = services.record_delivery_failure(
+                request_id=request_id,
+                error=error_text(exc),
+                final=not _is_retryable(exc),
+            )
+        except BaseException as failure:  # the database went away too, say
+            # Raised while handling the delivery error, it would carry that error as its
+            # context into the traceback Celery logs, and an SMTP refusal quotes the address.
+            # The row stays queued; the sweep sends it again.
+            failure.__suppress_context__ = True
+            raise
         # Only the id and the kind of error: no patient details in logs.
         logger.warning(
             "Report request %s attempt %s failed (%s)%s",

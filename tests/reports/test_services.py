@@ -2,6 +2,7 @@ import io
 import smtplib
 
 import pytest
+from django.db import OperationalError
 from pypdf import PdfReader
 
 from leads.models import ReportStatus
@@ -169,3 +170,24 @@ def test_questions_to_ask_are_on_the_page_and_printed_once_in_the_pdf(client, sh
     for question in questions:
         assert page.count(question) == 1, question
         assert whole.count(question) == 1, question
+
+
+def test_a_failure_while_recording_a_failure_logs_no_address(report, monkeypatch, caplog):
+    """The SMTP refusal quotes the address; a database error while recording it must not
+    carry it along as its context into the traceback the worker logs."""
+
+    def refused(**kwargs):
+        raise smtplib.SMTPRecipientsRefused({report.email: (550, b"No such user here")})
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "deliver_report", refused)
+    monkeypatch.setattr(services, "record_delivery_failure", database_gone)
+
+    result = send_report.apply(args=[report.pk])  # the task's own code, in this process
+
+    assert isinstance(result.result, OperationalError)
+    assert "server closed the connection" in result.traceback
+    assert report.email not in result.traceback
+    assert report.email not in caplog.text
