@@ -1,10 +1,24 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from .models import FactSheet
 
 
-class FactSheetSitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """Addresses on SITE_URL, as the pages' canonical links are, whatever Host the request
+    for the sitemap named (any of ALLOWED_HOSTS, an IP address among them)."""
+
+    def get_protocol(self, protocol=None) -> str:
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None) -> str:
+        return urlsplit(settings.SITE_URL).netloc
+
+
+class FactSheetSitemap(SiteSitemap):
     changefreq = "monthly"
 
     def items(self):
@@ -14,7 +28,7 @@ class FactSheetSitemap(Sitemap):
         return sheet.updated_at
 
 
-class PagesSitemap(Sitemap):
+class PagesSitemap(SiteSitemap):
     changefreq = "monthly"
 
     def items(self) -> list[str]:

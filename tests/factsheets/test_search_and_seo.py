@@ -106,6 +106,18 @@ def test_sitemap_lists_every_published_sheet(client, shipped_sheets):
     assert "<lastmod>" in xml
 
 
+def test_the_sitemap_gives_the_site_s_own_addresses_whatever_host_was_asked_for(
+    client, shipped_sheets, settings
+):
+    settings.SITE_URL = "https://spine.clinic.example"
+
+    xml = client.get("/sitemap.xml", HTTP_HOST="localhost").content.decode()
+
+    locations = re.findall(r"<loc>([^<]+)</loc>", xml)
+    assert len(locations) == len(shipped_sheets) + 3
+    assert all(loc.startswith("https://spine.clinic.example/") for loc in locations), locations
+
+
 def test_robots_txt_points_to_the_sitemap_and_keeps_out_of_admin(client, db):
     response = client.get("/robots.txt")
 
