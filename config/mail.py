@@ -1,5 +1,6 @@
 """Email in one place: an .eml file backend for the embedded mode and one templated-email helper."""
 
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,18 +14,23 @@ from django.template.loader import render_to_string
 
 
 class EmlFileBackend(BaseEmailBackend):
-    """Write each message to its own .eml file, which any mail client opens."""
+    """Write each message to its own .eml file, which any mail client opens. A report's
+    carries the patient's PDF: the folder and the files are for their owner alone."""
 
     def __init__(self, *, file_path: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.file_path = Path(file_path)
-        self.file_path.mkdir(parents=True, exist_ok=True)
+        self.file_path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for message in email_messages:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             target = self.file_path / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-            target.write_bytes(message.message().as_bytes())
+            part = target.with_suffix(".part")  # renamed when whole: no half-written .eml
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(message.message().as_bytes())
+            part.replace(target)
         return len(email_messages)
 
 

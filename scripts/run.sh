@@ -3,6 +3,9 @@
 # folder under var/, and emails written as .eml files to var/emails/. Nothing else to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# What it writes under var/ (the database, the queue, the emails with their PDFs) holds
+# patients' details: for this user alone, as the production units' UMask=0027 keeps them.
+umask 077
 scripts/bootstrap.sh
 
 export DEBUG="${DEBUG:-true}"

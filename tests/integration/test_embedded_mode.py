@@ -8,6 +8,7 @@ import email
 import http.cookiejar
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -96,6 +97,11 @@ def test_embedded_mode_writes_the_report_email_as_an_eml_file(embedded_site):
     while not list((var_dir / "emails").glob("*.eml")) and time.monotonic() < deadline:
         time.sleep(0.3)
     [eml] = list((var_dir / "emails").glob("*.eml"))
+    # It holds the patient's PDF: for the site's own user alone, whatever the umask.
+    assert (stat.S_IMODE(eml.stat().st_mode), stat.S_IMODE(eml.parent.stat().st_mode)) == (
+        0o600,
+        0o700,
+    )
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == "an@example.com"
     assert [p.get_content_type() for p in message.iter_attachments()] == ["application/pdf"]
