@@ -7,6 +7,7 @@ current browser), else the ``Origin`` header, else the ``Referer``. A request wi
 them is refused. Admin and everything else keep Django's token-based CSRF protection.
 """
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -59,3 +60,19 @@ def client_ip(request: HttpRequest) -> str | None:
     uses REMOTE_ADDR, which behind nginx is nginx itself: every visitor would share one
     address, and five bad passwords from anywhere would lock a staff account out for all."""
     return request.META.get(settings.RATELIMIT_IP_META_KEY) or request.META.get("REMOTE_ADDR")
+
+
+def lockout_address(request: HttpRequest) -> str | None:
+    """The address the admin lock-out counts (django-axes): client_ip(), with an IPv6 address
+    taken as its network's first address, as the form limits take it (/64 by default: one
+    home or server is given a whole /64). Counted address by address, one attacker could try
+    five passwords from each of 2**64 addresses."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return address
+    mask = getattr(settings, "RATELIMIT_IPV6_MASK", 64)
+    return str(ipaddress.ip_network(f"{ip}/{mask}", strict=False).network_address)

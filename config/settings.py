@@ -440,7 +440,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"  # the same address the rate limits use
+AXES_CLIENT_IP_CALLABLE = "config.security.lockout_address"  # as the rate limits count
 # Two-factor login for staff (django-otp, TOTP). Off by default so a fresh install can log in;
 # turn it on once each staff member has added an authenticator device in admin.
 REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=False)

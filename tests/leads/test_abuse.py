@@ -362,6 +362,22 @@ def test_behind_nginx_the_lock_out_counts_the_visitor_not_the_proxy(django_user_
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
 
 
+def test_the_lock_out_counts_an_ipv6_visitor_by_network_not_by_address(django_user_model, settings):
+    """A home or a server is given a whole /64: guesses spread over its addresses are one
+    visitor's guesses, as the form limits count them. Another network is not locked out."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    django_user_model.objects.create_superuser("staff", "s@example.com", "the-right-passphrase")
+    for host in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(HTTP_X_REAL_IP=f"2001:db8:0:7::{host + 1}"), "staff", "wrong")
+
+    same_network = Client(HTTP_X_REAL_IP="2001:db8:0:7:abcd::99")
+    assert login(same_network, "staff", "the-right-passphrase").status_code == 429
+    staff = Client(HTTP_X_REAL_IP="2001:db8:0:8::1")
+    login(staff, "staff", "the-right-passphrase")
+    assert staff.get("/admin/").status_code == 200
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8:0:7::"}
+
+
 @override_settings(REQUIRE_STAFF_2FA=True)
 def test_with_2fa_required_staff_need_a_code_from_their_device(django_user_model):
     user = django_user_model.objects.create_superuser("staff", "s@example.com", "pass-phrase-1")
