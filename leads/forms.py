@@ -1,5 +1,8 @@
+import re
+
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.exceptions import ValidationError
 from phonenumber_field.formfields import PhoneNumberField
 
 from factsheets.models import FactSheet
@@ -88,12 +91,23 @@ class SelfCheckMixin:
         return [int(v) for v in self.data.getlist(self.add_prefix("symptoms")) if v in listed]
 
 
+WEB_ADDRESS = re.compile(r"://|\bwww\.", re.IGNORECASE)
+
+
+def no_web_address(value: str) -> None:
+    """A name is printed in the emails and the PDF, under the clinic's name; anyone can have
+    a report sent to any address, so a link there would be the clinic vouching for it."""
+    if WEB_ADDRESS.search(value):
+        raise ValidationError("Enter your name only, without a web address", code="web_address")
+
+
 class ReportRequestForm(SelfCheckMixin, HoneypotMixin, forms.Form):
     prefix = "report"
 
     name = forms.CharField(
         label="Your name",
         max_length=100,
+        validators=[no_web_address],
         error_messages={
             "required": "Enter your name",
             "max_length": "Your name must be 100 characters or fewer",

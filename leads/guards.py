@@ -33,9 +33,12 @@ class KeyedHash:
 
 def _email_key(group: str, request: HttpRequest) -> str:
     """The address this form's own email field names, in one form per mailbox: lower case,
-    no "+tag" and the domain in its ASCII form, so "Ada+1@Example.com" and "ada@example.com"
-    share one allowance. Only the posted form's field counts: another form's field added to
-    the post must not move it onto a fresh allowance."""
+    no "+tag", no quotes, backslashes or dots in the part before the @ and the domain in its
+    ASCII form, so "Ada+1@Example.com", '"a.da"@example.com' and "ada@example.com" share one
+    allowance. Most mail servers deliver all of them to one mailbox (Gmail ignores the dots;
+    elsewhere two people whose addresses differ only by a dot share a limit, which only makes
+    it stricter). Only the posted form's field counts: another form's field added to the post
+    must not move it onto a fresh allowance."""
     form = group.split(".")[1]  # "leads.<form>.email"
     email = request.POST.get(f"{form}-email", "").strip().lower()
     local, at, domain = email.rpartition("@")
@@ -43,7 +46,8 @@ def _email_key(group: str, request: HttpRequest) -> str:
         return email
     with contextlib.suppress(UnicodeError):  # not a valid domain: the form refuses it anyway
         domain = domain.encode("idna").decode("ascii")
-    return f"{local.split('+', 1)[0]}@{domain}"
+    local = local.split("+", 1)[0].translate(str.maketrans("", "", '".\\'))
+    return f"{local}@{domain}"
 
 
 def _phone_key(group: str, request: HttpRequest) -> str:

@@ -10,6 +10,7 @@ from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils.html import escape
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit import core as ratelimit
@@ -159,7 +160,7 @@ def test_the_rate_limit_counters_do_not_tell_a_cache_reader_who_sent_a_request(
         return cache.get(ratelimit._make_cache_key(group, window, rate, value, ratelimit.ALL))
 
     counters = [
-        ("leads.consultation.email", "10/h", email),
+        ("leads.consultation.email", "10/h", "janeprivate@example.com"),  # as counted
         ("leads.consultation.ip", "50/h", "127.0.0.1"),
         ("leads.consultation.phone", "7/h", "+447911123456"),
     ]
@@ -444,6 +445,52 @@ def test_one_mailbox_written_differently_shares_one_allowance(spinal_metastases,
     ]
 
     assert statuses == [302, 302, 429]
+
+
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="3/h")
+def test_quotes_escapes_and_dots_do_not_make_a_mailbox_new(spinal_metastases, valid_report):
+    """'"bob"@', '"b\\ob"@' and 'b.ob@' reach bob@ at most mail servers (Gmail ignores dots)."""
+    addresses = [
+        "bob@example.com",
+        '"bob"@example.com',
+        '"b\\ob"@example.com',
+        "b.ob@example.com",
+        '"bob+4"@example.com',
+    ]
+
+    statuses = [
+        Client(REMOTE_ADDR=f"10.0.3.{i}")
+        .post(REPORT_URL, valid_report | {"report-email": email, "report-name": f"N {i}"})
+        .status_code
+        for i, email in enumerate(addresses)
+    ]
+
+    assert statuses == [302, 302, 302, 429, 429]
+    assert ReportRequest.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "name", ["Eve visit https://evil.example/login", "Eve at www.evil.example", "HTTP://x.example"]
+)
+def test_a_name_with_a_web_address_is_refused_and_kept_as_typed(
+    client, spinal_metastases, valid_report, name
+):
+    """Anyone can have a report sent to any address: a link in the name would reach a
+    stranger in an email from the clinic."""
+    response = client.post(REPORT_URL, valid_report | {"report-name": name})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter your name only, without a web address" in html
+    assert f'value="{escape(name)}"' in html
+    assert ReportRequest.objects.count() == 0
+
+
+@override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="100/h")
+def test_ordinary_names_are_not_taken_for_web_addresses(client, spinal_metastases, valid_report):
+    for name in ["J.Smith", "Dr. A. O'Neill-Wwong", "Ana www"]:
+        assert client.post(REPORT_URL, valid_report | {"report-name": name}).status_code == 302
+    assert ReportRequest.objects.count() == 3
 
 
 @override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="1/h")
