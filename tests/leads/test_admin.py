@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from leads import services
 from leads.models import ConsultationRequest, ReportRequest
 from tests.factories import (
     ConsultationRequestFactory,
@@ -299,3 +300,20 @@ def test_consultation_change_page_lists_what_was_ticked(admin_client, spinal_met
 
     assert "Legs &lt;b&gt;weak&lt;/b&gt; <em>(emergency)</em>" in html
     assert "Has or had cancer: Yes" in html
+    assert "Shown to the patient: \u201cCall 999 or go to A&amp;E now\u201d" in html
+
+
+def test_staff_see_that_the_patient_was_told_straight_away(admin_client, shipped_sheets):
+    """The urgency column says "Urgent" for both; whoever calls back should know which."""
+    infection = shipped_sheets["spinal-infection"]
+    fever = infection.red_flags.get(level="urgent", text__contains="38°C")
+    consultation = ConsultationRequestFactory(
+        sheet=infection, **services.self_check_fields(infection, [fever.pk], None)
+    )
+
+    html = admin_client.get(
+        reverse("admin:leads_consultationrequest_change", args=[consultation.pk])
+    ).content.decode()
+
+    assert consultation.urgency == "urgent"
+    assert "Shown to the patient: \u201cGet medical advice straight away\u201d" in html
