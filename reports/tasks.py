@@ -71,31 +71,33 @@ def send_report(self, request_id: int) -> None:
         services.deliver_report(request_id=request_id)
     except ReportRequest.DoesNotExist:
         logger.info("Report request %s no longer exists; nothing to send", request_id)
+        return
     except (Exception, SoftTimeLimitExceeded) as exc:
-        try:
-            final = services.record_delivery_failure(
-                request_id=request_id,
-                error=error_text(exc),
-                final=not _is_retryable(exc),
-            )
-        except BaseException as failure:  # the database went away too, say
-            # Raised while handling the delivery error, it would carry that error as its
-            # context into the traceback Celery logs, and an SMTP refusal quotes the address.
-            # The row stays queued; the sweep sends it again.
-            failure.__suppress_context__ = True
-            raise
-        # Only the id and the kind of error: no patient details in logs.
-        logger.warning(
-            "Report request %s attempt %s failed (%s)%s",
-            request_id,
-            self.request.retries + 1,
-            type(exc).__name__,
-            "; giving up" if final else "; will retry",
-        )
-        if not final:
-            deferred = DeliveryDeferred(f"{type(exc).__name__} (report request {request_id})")
-            countdown = backoff_seconds(self.request.retries)
-            raise self.retry(exc=deferred, countdown=countdown) from None
+        failure = exc
+    else:
+        return
+    # Recorded outside the except block: an error raised while recording (the database gone
+    # too, a soft time limit) would otherwise carry the delivery error as its context, and
+    # Celery logs the whole chain; an SMTP refusal quotes the recipient's address.
+    final = services.record_delivery_failure(
+        request_id=request_id,
+        error=error_text(failure),
+        final=not _is_retryable(failure),
+    )
+    # Only the id and the kind of error: no patient details in logs.
+    kind = type(failure).__name__
+    del failure
+    logger.warning(
+        "Report request %s attempt %s failed (%s)%s",
+        request_id,
+        self.request.retries + 1,
+        kind,
+        "; giving up" if final else "; will retry",
+    )
+    if not final:
+        deferred = DeliveryDeferred(f"{kind} (report request {request_id})")
+        countdown = backoff_seconds(self.request.retries)
+        raise self.retry(exc=deferred, countdown=countdown) from None
 
 
 def enqueue_report(sender, *, request_id: int, **kwargs) -> None:

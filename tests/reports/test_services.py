@@ -2,7 +2,7 @@ import io
 import smtplib
 
 import pytest
-from django.db import OperationalError
+from django.db import DataError, connection
 from pypdf import PdfReader
 
 from leads.models import ReportStatus
@@ -174,20 +174,21 @@ def test_questions_to_ask_are_on_the_page_and_printed_once_in_the_pdf(client, sh
 
 def test_a_failure_while_recording_a_failure_logs_no_address(report, monkeypatch, caplog):
     """The SMTP refusal quotes the address; a database error while recording it must not
-    carry it along as its context into the traceback the worker logs."""
+    carry it along, as its context or its cause's, into the traceback the worker logs."""
 
     def refused(**kwargs):
         raise smtplib.SMTPRecipientsRefused({report.email: (550, b"No such user here")})
 
-    def database_gone(**kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
+    def database_error(**kwargs):
+        with connection.cursor() as cursor:  # a real error from PostgreSQL, through Django
+            cursor.execute("SELECT 1 / 0")
 
     monkeypatch.setattr(services, "deliver_report", refused)
-    monkeypatch.setattr(services, "record_delivery_failure", database_gone)
+    monkeypatch.setattr(services, "record_delivery_failure", database_error)
 
     result = send_report.apply(args=[report.pk])  # the task's own code, in this process
 
-    assert isinstance(result.result, OperationalError)
-    assert "server closed the connection" in result.traceback
+    assert isinstance(result.result, DataError)
+    assert "division by zero" in result.traceback
     assert report.email not in result.traceback
     assert report.email not in caplog.text
