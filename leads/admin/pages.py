@@ -1,7 +1,7 @@
 """Pages of their own under the consultation admin: the CSV export and the dashboard."""
 
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import IGNORED_PARAMS, ORDER_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
@@ -31,7 +31,7 @@ def _filters_for_log(query: QueryDict, changelist: ChangeList) -> str:
     for name, values in query.lists():
         if name in own:
             kept.setlist(name, values)
-        elif name != SEARCH_VAR:
+        elif name not in IGNORED_PARAMS:  # admin's own ("Show counts", …) and the search
             typed.add(name)
     searched = any(term.strip() for term in query.getlist(SEARCH_VAR))
     return " ".join(

@@ -7,7 +7,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.db import migrations
 
-SEARCHED = " and a search"
+SEARCHED = "and a search"
+# Admin's own parameters ("Show counts", …), not filters: dropped, as the view now drops them.
+ADMINS_OWN = {"all", "q", "_facets", "_popup", "_source_model", "_to_field"}
 # The consultation list's own filters, date hierarchy and order as they were when this was
 # written (a migration must not follow the admin as it changes).
 OWN = {
@@ -32,10 +34,10 @@ OWN = {
 def without_typed_lookups(filters: str) -> str:
     if filters == "selected rows":
         return filters
-    query, searched = filters.removesuffix(SEARCHED), filters.endswith(SEARCHED)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    typed = sorted({name for name, _ in pairs if name not in OWN})
-    if not typed:
+    searched = filters.endswith(SEARCHED)  # alone, or after the filters and a space
+    pairs = parse_qsl(filters.removesuffix(SEARCHED).strip(), keep_blank_values=True)
+    typed = sorted({name for name, _ in pairs if name not in OWN | ADMINS_OWN})
+    if not typed and all(name in OWN for name, _ in pairs):
         return filters
     kept = urlencode([(name, value) for name, value in pairs if name in OWN])
     return " ".join(
@@ -43,7 +45,7 @@ def without_typed_lookups(filters: str) -> str:
             None,
             [
                 kept,
-                f"and filters typed by hand ({', '.join(typed)})",
+                f"and filters typed by hand ({', '.join(typed)})" if typed else "",
                 "and a search" if searched else "",
             ],
         )

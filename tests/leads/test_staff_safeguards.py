@@ -205,19 +205,33 @@ def test_export_logs_made_before_keep_no_value_typed_into_the_address(triage_use
         row_count=1,
         filters="status=open&email=pat%40example.com&name__icontains=Pat and a search",
     )
-    plain = ExportLog.objects.create(exported_by=triage_user, row_count=2, filters="assigned=me")
-    rows = ExportLog.objects.create(exported_by=triage_user, row_count=2, filters="selected rows")
+    kept = ["assigned=me", "selected rows", "and a search", "status=open and a search", ""]
+    untouched = [
+        ExportLog.objects.create(exported_by=triage_user, row_count=2, filters=filters)
+        for filters in kept
+    ]
+    counts = ExportLog.objects.create(
+        exported_by=triage_user, row_count=1, filters="_facets=True&status=open"
+    )
     migration = importlib.import_module("leads.migrations.0010_export_log_without_typed_lookups")
 
     migration.forget_typed_lookups(django_apps, None)
 
-    for log in (typed, plain, rows):
+    for log in (typed, counts, *untouched):
         log.refresh_from_db()
-    assert (
-        typed.filters
-        == "status=open and filters typed by hand (email, name__icontains) and a search"
+    assert typed.filters == (
+        "status=open and filters typed by hand (email, name__icontains) and a search"
     )
-    assert (plain.filters, rows.filters) == ("assigned=me", "selected rows")
+    assert counts.filters == "status=open"
+    assert [log.filters for log in untouched] == kept
+
+
+def test_show_counts_is_not_logged_as_a_filter_typed_by_hand(triage_client):
+    ConsultationRequestFactory()
+
+    triage_client.post(f"{EXPORT}?_facets=True&status=open")
+
+    assert ExportLog.objects.get().filters == "status=open"
 
 
 # --- two members of staff on one request ------------------------------------------------------
