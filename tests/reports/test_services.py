@@ -158,8 +158,8 @@ def test_a_report_on_a_withdrawn_sheet_is_not_sent_and_staff_see_why(report, mai
 
 @pytest.mark.parametrize("slug", ["multiple-myeloma", "metastatic-spinal-cord-compression"])
 def test_questions_to_ask_are_on_the_page_and_printed_once_in_the_pdf(client, shipped_sheets, slug):
-    """The PDF has them on the patient's own page, the web page at the end of the sheet; a
-    sheet whose text already lists them (MSCC, under its scans) is not given them twice."""
+    """The PDF and the web page both have them at the end of the sheet; a sheet whose text
+    already lists them (MSCC, under its scans) is not given them twice."""
     sheet = shipped_sheets[slug]
     page = " ".join(client.get(sheet.get_absolute_url()).content.decode().split())
     whole = " ".join(
