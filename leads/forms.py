@@ -91,7 +91,14 @@ class SelfCheckMixin:
         return [int(v) for v in self.data.getlist(self.add_prefix("symptoms")) if v in listed]
 
 
-WEB_ADDRESS = re.compile(r"://|\bwww\.", re.IGNORECASE)
+# What a mail client or PDF reader would make a link of: a scheme, "www.", a path, or a
+# name under a common top-level domain ("bit.ly", "evil.com"). Not "J.Smith" or "Dr. Ng".
+WEB_ADDRESS = re.compile(
+    r"://|\bhttps?:|\bwww\.|/"
+    r"|\b[a-z0-9-]+\.(?:com|net|org|co|uk|io|ly|me|info|biz|app|dev|xyz|link|click|site|online"
+    r"|top|ru|cn|tk|gl|gd|to|be|us|eu|de|fr)\b",
+    re.IGNORECASE,
+)
 
 
 def no_web_address(value: str) -> None:

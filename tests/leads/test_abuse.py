@@ -470,7 +470,17 @@ def test_quotes_escapes_and_dots_do_not_make_a_mailbox_new(spinal_metastases, va
 
 
 @pytest.mark.parametrize(
-    "name", ["Eve visit https://evil.example/login", "Eve at www.evil.example", "HTTP://x.example"]
+    "name",
+    [
+        "Eve visit https://evil.example/login",
+        "Eve at www.evil.example",
+        "HTTP://x.example",
+        "http:evil.example",
+        "Eve visit evil.example/login",
+        "Eve bit.ly/x2y",
+        "Claim at evil.com now",
+        "wwww.evil.co.uk",
+    ],
 )
 def test_a_name_with_a_web_address_is_refused_and_kept_as_typed(
     client, spinal_metastases, valid_report, name
@@ -488,9 +498,10 @@ def test_a_name_with_a_web_address_is_refused_and_kept_as_typed(
 
 @override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="100/h")
 def test_ordinary_names_are_not_taken_for_web_addresses(client, spinal_metastases, valid_report):
-    for name in ["J.Smith", "Dr. A. O'Neill-Wwong", "Ana www"]:
+    names = ["J.Smith", "Dr. A. O'Neill-Wwong", "Ana www", "Zoë Comfort", "M. Uk-Chan", "Ng Http"]
+    for name in names:
         assert client.post(REPORT_URL, valid_report | {"report-name": name}).status_code == 302
-    assert ReportRequest.objects.count() == 3
+    assert ReportRequest.objects.count() == len(names)
 
 
 @override_settings(FORM_RATE_PER_IP="100/h", FORM_RATE_PER_EMAIL="1/h")
