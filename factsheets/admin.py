@@ -161,8 +161,8 @@ class RedFlagForm(forms.ModelForm):
             # factsheets.assessment.says_straight_away reads the words themselves.
             "text": (
                 'The warning sign and what to do. For an urgent sign, the words "straight '
-                'away" make the self-check tell whoever ticks it to get advice straight away, '
-                "not just today."
+                'away" (or "immediately", "right away", "at once") make the self-check tell '
+                "whoever ticks it to get advice straight away, not just today."
             ),
         }
 

@@ -5,6 +5,7 @@ and its wording are versioned; every report and request records RULES_VERSION so
 outcome can be reproduced. Change the rule or the wording → raise the version.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -108,9 +109,14 @@ def highest_level(levels: Iterable[str]) -> str:
     return next((level.value for level in PRIORITY if level in ticked), NONE)
 
 
+# How a sign's words can ask for help sooner than "today" (the shipped sheets say "straight
+# away"; an editor in admin might write another of these).
+STRAIGHT_AWAY = re.compile(r"\bstraight\s*away\b|\bright away\b|\bimmediately\b|\bat once\b")
+
+
 def says_straight_away(text: str) -> bool:
     """Whether a warning sign's own words on its sheet ask for help straight away."""
-    return "straight away" in text.lower()
+    return bool(STRAIGHT_AWAY.search(" ".join(text.lower().split())))
 
 
 def assess(levels: Iterable[str], *, straight_away: bool = False) -> Outcome:

@@ -96,7 +96,12 @@ def test_straight_away_changes_nothing_but_an_urgent_outcome():
     [
         ("See a doctor straight away: ask for an urgent GP appointment or call NHS 111.", True),
         ("Contact your hospital team Straight away.", True),
+        ("See a doctor straightaway.", True),
+        ("See a doctor straight\u00a0away.", True),
+        ("Contact your hospital team immediately.", True),
+        ("Call them right away, or at once if worse.", True),
         ("Get it checked today by your GP or NHS 111.", False),
+        ("Straightforward back pain that eases in a day.", False),
         ("Get it checked urgently: ask for an urgent GP appointment or call NHS 111.", False),
     ],
 )
