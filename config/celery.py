@@ -63,9 +63,9 @@ def _delete_old_email_files() -> int:
     if mailer["BACKEND"] != "config.mail.EmlFileBackend":
         return 0
     cutoff = time.time() - settings.REPORT_RETENTION_DAYS * 24 * 60 * 60
-    old = [
-        p for p in Path(mailer["OPTIONS"]["file_path"]).glob("*.eml") if p.stat().st_mtime < cutoff
-    ]
+    folder = Path(mailer["OPTIONS"]["file_path"])
+    # .part: one a crash cut off while it was being written (it may hold a PDF too).
+    old = [p for p in [*folder.glob("*.eml"), *folder.glob("*.part")] if p.stat().st_mtime < cutoff]
     for path in old:
         path.unlink(missing_ok=True)
     return len(old)

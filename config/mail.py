@@ -21,16 +21,22 @@ class EmlFileBackend(BaseEmailBackend):
         super().__init__(**kwargs)
         self.file_path = Path(file_path)
         self.file_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.file_path.chmod(0o700)  # one made earlier, under a looser umask, is closed too
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for message in email_messages:
+            data = message.message().as_bytes()  # built first: a failure leaves no file
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             target = self.file_path / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             part = target.with_suffix(".part")  # renamed when whole: no half-written .eml
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(message.message().as_bytes())
-            part.replace(target)
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    file.write(data)
+                part.replace(target)
+            except BaseException:  # a full disk, say: no part of a patient's PDF left behind
+                part.unlink(missing_ok=True)
+                raise
         return len(email_messages)
 
 

@@ -1,9 +1,12 @@
 """The daily housekeeping task: staff sessions and sign-in records are not kept for ever."""
 
 import os
+import resource
+import signal
 import time
 from datetime import timedelta
 
+import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
 from django.core.mail import EmailMessage
@@ -81,9 +84,37 @@ def test_the_embedded_modes_emails_are_deleted_after_the_report_retention_period
     os.utime(old, (past, past))
     folder.send_messages([EmailMessage("Your fact sheet", "PDF attached", to=["b@example.com"])])
     (tmp_path / "notes.txt").write_text("not an email: left alone")
+    cut_off = tmp_path / "20260101-000000-0000dead.part"  # a write a crash cut short
+    cut_off.write_text("From: clinic")
+    os.utime(cut_off, (past, past))
 
-    assert housekeeping()["old_email_files"] == 1
+    assert housekeeping()["old_email_files"] == 2
 
     (kept,) = tmp_path.glob("*.eml")
     assert "b@example.com" in kept.read_text()
     assert (tmp_path / "notes.txt").exists()
+
+
+def test_an_eml_folder_made_earlier_is_closed_and_a_failed_write_leaves_no_file(tmp_path):
+    folder = tmp_path / "emails"
+    folder.mkdir()
+    folder.chmod(0o755)  # as an earlier release left it
+    backend = EmlFileBackend(file_path=str(folder))
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+    # A write the system refuses part way (here a file-size limit; a full disk is the same).
+    big = EmailMessage("Your fact sheet", "x" * 200_000, to=["a@example.com"])
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (65_536, hard))
+    try:
+        with pytest.raises(OSError):
+            backend.send_messages([big])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert list(folder.iterdir()) == []  # no half of a patient's email left behind
+
+    backend.send_messages([EmailMessage("Your fact sheet", "PDF", to=["a@example.com"])])
+    (written,) = folder.iterdir()
+    assert written.suffix == ".eml" and written.stat().st_mode & 0o777 == 0o600
