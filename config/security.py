@@ -74,5 +74,7 @@ def lockout_address(request: HttpRequest) -> str | None:
         return address
     if ip.version == 4:
         return address
+    if ip.ipv4_mapped:  # "::ffff:203.0.113.5", from a proxy listening on IPv6: one IPv4 visitor
+        return str(ip.ipv4_mapped)
     mask = getattr(settings, "RATELIMIT_IPV6_MASK", 64)
     return str(ipaddress.ip_network(f"{ip}/{mask}", strict=False).network_address)

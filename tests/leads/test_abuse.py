@@ -379,6 +379,18 @@ def test_the_lock_out_counts_an_ipv6_visitor_by_network_not_by_address(django_us
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8:0:7::"}
 
 
+def test_ipv4_visitors_seen_through_an_ipv6_proxy_are_not_one_network(django_user_model, settings):
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    django_user_model.objects.create_superuser("staff", "s@example.com", "the-right-passphrase")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(HTTP_X_REAL_IP="::ffff:203.0.113.5"), "staff", "wrong")
+
+    staff = Client(HTTP_X_REAL_IP="::ffff:198.51.100.7")
+    login(staff, "staff", "the-right-passphrase")
+    assert staff.get("/admin/").status_code == 200
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
+
+
 @override_settings(REQUIRE_STAFF_2FA=True)
 def test_with_2fa_required_staff_need_a_code_from_their_device(django_user_model):
     user = django_user_model.objects.create_superuser("staff", "s@example.com", "pass-phrase-1")
