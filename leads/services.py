@@ -93,10 +93,8 @@ def _after_commit(action, *, what: str, pk: int) -> None:
     transaction.on_commit(run)
 
 
-def self_check_fields(
-    sheet: FactSheet, ticked_flag_ids: Iterable[int], cancer_history: bool | None
-) -> dict:
-    """The whole list as shown (ticked or not), the outcome, and the versions that made it."""
+def _self_check(sheet: FactSheet, ticked_flag_ids: Iterable[int]) -> tuple[list[dict], Outcome]:
+    """The whole list as shown (ticked or not), and what the rule makes of the ticks."""
     ticked_ids = set(ticked_flag_ids)
     checklist = [
         {
@@ -110,7 +108,14 @@ def self_check_fields(
         for flag in sheet.red_flags.all()
     ]
     ticked = [item for item in checklist if item["ticked"]]
-    outcome = recorded_outcome(highest_level(item["level"] for item in ticked), ticked)
+    return checklist, recorded_outcome(highest_level(item["level"] for item in ticked), ticked)
+
+
+def self_check_fields(
+    sheet: FactSheet, ticked_flag_ids: Iterable[int], cancer_history: bool | None
+) -> dict:
+    """The whole list as shown (ticked or not), the outcome, and the versions that made it."""
+    checklist, outcome = _self_check(sheet, ticked_flag_ids)
     return {
         "self_check": checklist,
         "cancer_history": cancer_history if sheet.asks_cancer_history else None,
@@ -122,9 +127,7 @@ def self_check_fields(
 
 def self_check_outcome(sheet: FactSheet, ticked_flag_ids: Iterable[int]) -> Outcome:
     """What the self-check tells someone who ticked these signs on this sheet."""
-    fields = self_check_fields(sheet, ticked_flag_ids, None)
-    ticked = [item for item in fields["self_check"] if item["ticked"]]
-    return recorded_outcome(fields["urgency"], ticked)
+    return _self_check(sheet, ticked_flag_ids)[1]
 
 
 @transaction.atomic
