@@ -17,6 +17,7 @@ from django_ratelimit import core as ratelimit
 from pypdf import PdfReader
 
 from leads import guards
+from leads import services as lead_services
 from leads.models import ConsultationRequest, ReportRequest
 from reports import services as report_services
 
@@ -276,7 +277,7 @@ def test_a_post_saved_without_the_mark_cannot_clear_the_first_posts_mark(setting
 def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
     client.post(
         REPORT_URL,
-        {"report-name": "Eve\r\nBcc: victim@example.com", "report-email": "eve@example.com",
+        {"report-name": "Eve\r\nBcc: victim@mail.example", "report-email": "eve@example.com",
          "report-consent": "on"},
     )  # fmt: skip
     report = ReportRequest.objects.get()
@@ -285,7 +286,7 @@ def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailou
 
     raw = mailoutbox[0].message().as_string()
     headers = raw.split("\n\n", 1)[0]
-    assert "victim@example.com" not in headers
+    assert "victim@mail.example" not in headers
     assert mailoutbox[0].recipients() == ["eve@example.com"]
 
 
@@ -430,14 +431,14 @@ def test_without_2fa_required_a_password_is_enough(django_user_model):
     assert browser.get("/admin/").status_code == 200
 
 
-def test_markup_in_a_name_is_escaped_in_the_html_email(client, spinal_metastases, mailoutbox):
-    client.post(
-        REPORT_URL,
-        {"report-name": "<b>Bold</b><script>x()</script>", "report-email": "m@example.com",
-         "report-consent": "on"},
-    )  # fmt: skip
+def test_markup_in_a_name_is_escaped_in_the_html_email(spinal_metastases, mailoutbox):
+    """The form refuses a name with a "/" in it; one saved before (or any other way) must
+    still be escaped."""
+    report = lead_services.create_report_request(
+        sheet=spinal_metastases, name="<b>Bold</b><script>x()</script>", email="m@example.com"
+    )
 
-    report_services.deliver_report(request_id=ReportRequest.objects.get().pk)
+    report_services.deliver_report(request_id=report.pk)
 
     html = mailoutbox[0].alternatives[0].content
     assert "<script>" not in html and "<b>Bold</b>" not in html
