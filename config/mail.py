@@ -1,6 +1,5 @@
 """Email in one place: an .eml file backend for the embedded mode and one templated-email helper."""
 
-import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,6 +10,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
+
+from .files import new_private_file
 
 
 class EmlFileBackend(BaseEmailBackend):
@@ -29,14 +30,9 @@ class EmlFileBackend(BaseEmailBackend):
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             target = self.file_path / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             part = target.with_suffix(".part")  # renamed when whole: no half-written .eml
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(data)
-                part.replace(target)
-            except BaseException:  # a full disk, say: no part of a patient's PDF left behind
-                part.unlink(missing_ok=True)
-                raise
+            with new_private_file(part) as file:
+                file.write(data)
+            part.replace(target)
         return len(email_messages)
 
 

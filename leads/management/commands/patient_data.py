@@ -1,10 +1,10 @@
 import json
-import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from config.files import new_private_file
 from leads.privacy import (
     erase_everything_for,
     others_with_this_number,
@@ -49,10 +49,14 @@ class Command(BaseCommand):
             text = json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
             self.stdout.write(text)
             return
-        # Made before the export (which is logged as done), so a name that cannot be used
-        # stops here; made new, for its owner only, as it holds health details.
+        # Made before the export runs, so a name that cannot be used stops it; made new, for
+        # its owner only, as it holds health details. The export's audit entry is kept only
+        # if the file was written whole, and a file not written whole is removed.
         try:
-            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with transaction.atomic(), new_private_file(output, "w", encoding="utf-8") as handle:
+                handle.write(
+                    json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
+                )
         except FileExistsError:
             raise CommandError(
                 f"{output} already exists, so nothing was exported. Choose a new file name."
@@ -61,15 +65,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot write {output} ({error.strerror}), so nothing was exported."
             ) from None
-        try:
-            # The export's audit entry is kept only if the file was written whole.
-            with transaction.atomic(), os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(
-                    json.dumps(subject_access_export(person), indent=2, cls=DjangoJSONEncoder)
-                )
-        except BaseException:  # a failed export, a full disk, Ctrl+C: no part file left
-            os.unlink(output)
-            raise
         self.stdout.write(f"Written to {output}")
 
     def _erase(self, person: str, reason: str, yes: bool) -> None:
