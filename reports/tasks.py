@@ -86,7 +86,6 @@ def send_report(self, request_id: int) -> None:
     )
     # Only the id and the kind of error: no patient details in logs.
     kind = type(failure).__name__
-    del failure
     logger.warning(
         "Report request %s attempt %s failed (%s)%s",
         request_id,
