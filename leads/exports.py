@@ -7,6 +7,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from . import services
 from .models import ConsultationRequest
 
 COLUMNS = [
@@ -17,6 +18,7 @@ COLUMNS = [
     "Preferred contact",
     "Best time",
     "Self-check urgency",
+    "Shown to the patient",
     "Reply due",
     "Status",
     "Assigned to",
@@ -51,6 +53,8 @@ def row_for(consultation: ConsultationRequest) -> list[str]:
         consultation.get_contact_method_display(),
         consultation.best_time,
         consultation.get_urgency_display(),
+        # "Urgent" covers "today" and "straight away": the caller needs to know which was said.
+        services.shown_to_patient(consultation),
         due,
         consultation.get_status_display(),
         staff_name(consultation.assigned_to),

@@ -1,3 +1,4 @@
+import csv
 from datetime import timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -401,6 +402,35 @@ def test_csv_has_the_call_back_fields_and_never_the_description(db):
     assert "'=cmd" in text
     assert "07911 123456" in text  # a UK number as dialled here
     assert "Private health details" not in text
+
+
+def test_csv_says_what_the_patient_was_told(shipped_sheets):
+    """Whoever rings back from the list should know "straight away" from "today"."""
+    infection = shipped_sheets["spinal-infection"]
+    fever = infection.red_flags.get(level="urgent", text__contains="38°C")
+    today = infection.red_flags.filter(level="urgent").exclude(pk=fever.pk).first()
+    rows = [
+        ConsultationRequestFactory(
+            sheet=infection, **services.self_check_fields(infection, ticked, None)
+        )
+        for ticked in ([fever.pk], [today.pk], [])
+    ]
+    out = StringIO()
+
+    exports.write_csv(rows, out)
+
+    lines = list(csv.reader(StringIO(out.getvalue().lstrip("\ufeff"))))
+    column = lines[0].index("Shown to the patient")
+    assert [line[lines[0].index("Self-check urgency")] for line in lines[1:]] == [
+        "Urgent",
+        "Urgent",
+        "No red flags ticked",
+    ]
+    assert [line[column] for line in lines[1:]] == [
+        "Get medical advice straight away",
+        "Get medical advice today",
+        "",
+    ]
 
 
 def test_record_export_links_the_rows(staff):
