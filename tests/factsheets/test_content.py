@@ -1,6 +1,7 @@
 """The shipped library, checked as a reviewer would before publishing."""
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -125,22 +126,29 @@ def sections(sheet: dict) -> list[list[str]]:
     ]
 
 
+# A wait, however it is worded: "within 1 week", "within a week", "within 7 days"...
+WAIT = re.compile(r"\bwithin (?:\d+|a|an|one|two|three|four|six) (?:hours?|days?|weeks?|months?)\b")
+# Reassurance a frightened reader could take as "so it is not an emergency for me".
+REASSURING = ("rarely caused", "unlikely to be caused", "do not affect the spinal cord")
+
+
+def waits_in(text: str) -> bool:
+    # A urine collection "over 24 hours" is not a wait; a scan "within 24 hours" would be.
+    return WAIT.search(text) is not None
+
+
 @pytest.mark.parametrize("slug", SHEETS)
 def test_a_wait_for_a_scan_always_comes_after_what_to_do_in_an_emergency(slug):
     """ "An MRI within 1 week" must not read as leave to wait to someone with cord signs."""
     for lines in sections(SHEETS[slug]):
         for index, line in enumerate(lines):
-            if "within 1 week" in line:
+            if waits_in(line):
                 assert any("999" in earlier for earlier in lines[:index]), line
     # A table row is read on its own (and printed on its own in the PDF): it says it itself.
     for block in SHEETS[slug]["blocks"]:
         for cell in (cell for row in block.get("rows", []) for cell in row):
-            if "within 1 week" in cell:
+            if waits_in(cell):
                 assert "999" in cell and "not wait" in cell, cell
-
-
-# Reassurance a frightened reader could take as "so it is not an emergency for me".
-REASSURING = ("rarely caused", "unlikely to be caused", "do not affect the spinal cord")
 
 
 @pytest.mark.parametrize("slug", SHEETS)
@@ -150,6 +158,23 @@ def test_reassurance_is_followed_at_once_by_what_to_do_about_the_warning_signs(s
             if any(phrase in line for phrase in REASSURING):
                 following = lines[index + 1] if index + 1 < len(lines) else ""
                 assert "999" in following or "warning signs" in following, line
+
+
+def test_the_two_rules_above_have_something_to_check():
+    """They check only text they recognise: if a rewording slipped past them, they would
+    pass by checking nothing. The shipped sheets hold three waits and three reassurances;
+    a change to either count should be a change to these rules too."""
+    text = [
+        line
+        for sheet in SHEETS.values()
+        for lines in sections(sheet)
+        + [[cell for row in block.get("rows", []) for cell in row] for block in sheet["blocks"]]
+        for line in lines
+    ]
+    assert sum(waits_in(line) for line in text) == 3
+    assert sum(any(phrase in line for phrase in REASSURING) for line in text) == 3
+    assert waits_in("offered a scan within a week") and waits_in("within 7 days")
+    assert not waits_in("collect your urine over 24 hours")
 
 
 def test_the_mscc_sheet_has_every_emergency_sign_the_seed_gives_people_with_cancer():
