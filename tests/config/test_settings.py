@@ -337,5 +337,6 @@ def test_var_dir_set_in_the_env_file_moves_everything_kept_on_disk(tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
+    assert len(done.stdout.split()) == 4, done.stdout
     for line in done.stdout.split():
         assert Path(line).is_relative_to(var), line

@@ -121,6 +121,7 @@ def test_the_access_log_keeps_no_search_terms(nginx_site, shipped_sheets):
         time.sleep(0.1)
     written = log.read_text()
     assert '"GET /search/ HTTP/1.1" 200' in written
+    assert '"GET /admin/leads/ HTTP/1.1"' in written  # both lines are there to be checked
     assert "jane.doe" not in written
     assert "07700900123" not in written
 
