@@ -163,8 +163,8 @@ def test_an_edit_announced_by_another_process_shows_on_the_next_view(client, spi
     # Redis answers the publisher and copies the message to each subscriber in one pass of
     # its loop, in no set order: under load the publisher can read its answer (and this test
     # ask for the page) a moment before this process's copy has arrived. The first view once
-    # it has arrived shows the edit; it must arrive within a second.
-    deadline = time.monotonic() + 1
+    # it has arrived shows the edit. (How soon is for bench/; the deadline only stops a hang.)
+    deadline = time.monotonic() + 10
     while "Edited in another process" not in client.get(SHEET).content.decode():
         assert time.monotonic() < deadline, "the announced edit never showed"
         time.sleep(0.01)
@@ -178,12 +178,18 @@ def test_an_edit_is_announced_to_other_processes_when_it_commits_not_before(
     listener.subscribe(_channel())
     assert listener.get_message(timeout=2)["type"] == "subscribe"
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as on_commit:
         spinal_metastases.summary = "An edit in admin"
         spinal_metastases.save()
-        assert listener.get_message(timeout=0.3) is None  # not committed yet: nothing said
+    # Not committed yet: nothing said. A marker published now arrives after anything the
+    # save published (one channel, in order), so it proves nothing came before it.
+    redis.Redis.from_url(settings.PAGE_INVALIDATION_URL).publish(_channel(), "marker")
+    assert listener.get_message(timeout=10)["data"] == b"marker"
 
-    assert listener.get_message(timeout=2)["data"] == b"changed"
+    for callback in on_commit:  # the commit
+        callback()
+
+    assert listener.get_message(timeout=10)["data"] == b"changed"
     listener.close()
 
 
@@ -219,7 +225,8 @@ def test_a_link_to_redis_that_dies_without_closing_stops_kept_pages_within_secon
         proxy.silence()  # the connection stays open, but nothing gets through any more
         redis.Redis(host=host, port=port, db=db).publish(_channel(), "changed")  # never heard
 
-        deadline = time.monotonic() + page_cache.TRUST_SECONDS + 2
+        # Missed for at most TRUST_SECONDS; the rest of the deadline is slack for a busy box.
+        deadline = time.monotonic() + page_cache.TRUST_SECONDS + 10
         while "Edited elsewhere" not in client.get(SHEET).content.decode():
             assert time.monotonic() < deadline, "still serving the page kept before the edit"
             time.sleep(0.1)
