@@ -248,7 +248,11 @@ MAILERS = {
     if EMAIL_URL
     else {"BACKEND": "config.mail.EmlFileBackend", "OPTIONS": {"file_path": str(EMAIL_FILE_DIR)}}
 }
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Spinal Clinic <no-reply@localhost>")
+# Every email's sender. Outside DEBUG it must be set: mail "from" no-reply@localhost is refused
+# or filed as spam by most receiving servers, so patients' reports would quietly not arrive.
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Spinal Clinic <no-reply@localhost>" if DEBUG else ""
+)
 REPLY_TO_EMAIL = env.str("REPLY_TO_EMAIL", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Told about each new consultation request, urgent ones included: without it (or with a typo)
@@ -284,6 +288,13 @@ if not DEBUG and not CLINIC_NOTIFY_EMAIL:
         "requests: without it nobody is told when a patient asks for one, however urgent."
     )
 contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL, with_name=True)
+if not DEBUG and not DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured(
+        "DEFAULT_FROM_EMAIL is not set. Set it to the address every email comes from, on the "
+        "clinic's own domain, like Spinal Clinic <no-reply@clinic.example>: receiving servers "
+        "refuse, or file as spam, mail from an address they cannot check."
+    )
+contact.check_email("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL, with_name=True)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: folders under var/, so

@@ -17,6 +17,7 @@ export DEBUG=false
 export ALLOWED_HOSTS="testserver,127.0.0.1,localhost"
 export SITE_URL="http://testserver"
 export CLINIC_NOTIFY_EMAIL="triage@clinic.example"
+export DEFAULT_FROM_EMAIL="Spinal Clinic <no-reply@clinic.example>"
 export SECURE_SSL_REDIRECT=false
 export VAR_DIR="${VAR_DIR:-$(pwd)/var/test}"
 export STATIC_ROOT="$VAR_DIR/staticfiles"

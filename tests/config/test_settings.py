@@ -11,7 +11,7 @@ from config.settings import _mailer_from_url
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_VARS = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL",
-    "DEFAULT_FROM_EMAIL", "SECURE_SSL_REDIRECT", "STATIC_ROOT",
+    "SECURE_SSL_REDIRECT", "STATIC_ROOT",
 )  # fmt: skip
 
 
@@ -105,6 +105,25 @@ def test_production_mode_without_an_inbox_for_new_requests_refuses_to_start(
     result = load_settings(
         tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
         CLINIC_NOTIFY_EMAIL=value, **SERVICES,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "DEFAULT_FROM_EMAIL is not set"),
+        ("Clinic <no-reply@clinic>", "DEFAULT_FROM_EMAIL 'Clinic <no-reply@clinic>' is not an"),
+    ],
+)
+def test_production_mode_without_a_sender_address_refuses_to_start(tmp_path, value, message):
+    """Mail from no-reply@localhost (the embedded mode's sender) is refused or filed as spam:
+    patients' reports would quietly never arrive."""
+    result = load_settings(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
+        DEFAULT_FROM_EMAIL=value, **SERVICES,
     )  # fmt: skip
 
     assert result.returncode != 0
