@@ -33,6 +33,7 @@ class SMTPCollector:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.received: list[tuple[list[str], bytes]] = []  # each message's RCPT TOs and bytes
         self.refuse_with: str | None = None
         self.refused = 0
         self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient (a slow server)
@@ -56,11 +57,13 @@ class SMTPCollector:
             return self.refuse_with
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+            self.received.append((list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.received.clear()
         self.refuse_with = None
         self.refuse_rcpt_with = None
         self.refused = 0
@@ -74,6 +77,14 @@ class SMTPCollector:
             time.sleep(0.1)
         time.sleep(settle)
         return list(self.messages)
+
+
+def wait_until(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import redis as redis_client
 
 from factsheets.services import load_shipped_content
 from leads.models import ReportRequest
-from tests.integration.conftest import ROOT, _service_env, free_port
+from tests.integration.conftest import ROOT, _service_env, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -54,13 +54,11 @@ class Broker:
     def queued_messages(self) -> list[bytes]:
         return redis_client.Redis(port=self.port).lrange("celery", 0, -1)
 
-
-def wait_until(condition, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    def unacked_since(self) -> list[float]:
+        """When each message a worker has taken but not acked was handed to it (kombu's
+        record, by which it restores them after the visibility timeout)."""
+        index = redis_client.Redis(port=self.port).zrange("unacked_index", 0, -1, withscores=True)
+        return [handed_out_at for _, handed_out_at in index]
 
 
 @pytest.fixture
@@ -142,7 +140,24 @@ def status_of(pk: int) -> ReportRequest:
     return ReportRequest.objects.get(pk=pk)
 
 
-def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
+def post_hang_guard_seconds() -> float:
+    """How long to wait for the confirmation page with the broker down before calling it a
+    hang: each publish attempt gives up after the broker's connect timeout, and there are
+    max_retries + 1 of them. Four times that (20 s as configured), so a slow machine never
+    trips it, and below gunicorn's own 30 s worker timeout, which would cut a hung post off
+    with a less telling error. It says nothing about speed (that is bench/'s)."""
+    from django.conf import settings
+
+    connect = max(
+        settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"],
+    )
+    policy = settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+    attempts = policy["max_retries"] + 1
+    return 4 * attempts * (connect + policy["interval_max"])
+
+
+def test_redis_down_at_submission_still_confirms_and_the_sweep_sends_once(
     broker, spawn, smtp, smtp_server, sheet
 ):
     web_port = free_port()
@@ -152,7 +167,7 @@ def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--no-control-socket",
          "--bind", f"127.0.0.1:{web_port}"],
         cwd=ROOT, env={k: v for k, v in web_env.items() if v},
-        stdout=web_log, stderr=subprocess.STDOUT,
+        stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         wait_until(lambda: _listening(web_port), "gunicorn")
@@ -165,18 +180,23 @@ def test_redis_down_at_submission_confirms_quickly_and_the_sweep_sends_once(
         request = urllib.request.Request(
             f"{base}/factsheets/spinal-metastases/report/", data=body, headers={"Origin": base}
         )
+        guard = post_hang_guard_seconds()
 
-        started = time.monotonic()
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (loopback)
-            page = response.read().decode()
-        elapsed = time.monotonic() - started
+        try:
+            with urllib.request.urlopen(request, timeout=guard) as response:  # noqa: S310
+                page = response.read().decode()
+        except TimeoutError:
+            pytest.fail(f"no answer within {guard:.0f}s with Redis down: the post hangs on it")
     finally:
         web.terminate()
-        web.wait(timeout=15)
+        try:
+            web.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a post still hung: gunicorn waits 30 s for it
+            os.killpg(web.pid, signal.SIGKILL)  # its worker too
+            web.wait()
         web_log.close()
 
     assert "Your report is on its way" in page
-    assert elapsed < 5, f"the confirmation took {elapsed:.1f}s with Redis down"
     saved = ReportRequest.objects.get()
     assert saved.status == "queued"
 
@@ -366,15 +386,21 @@ class _enqueue_via:
 
 def test_a_worker_killed_mid_task_is_redelivered_and_sends_once(broker, spawn, smtp, sheet):
     request = make_request(sheet)
+    visibility = 3  # seconds a message handed to a worker stays unacked before it is restored
     smtp.rcpt_delay = 4.0  # the worker stalls in the SMTP conversation, before the message
-    victim = spawn("worker", CELERY_VISIBILITY_TIMEOUT="3")
+    victim = spawn("worker", CELERY_VISIBILITY_TIMEOUT=str(visibility))
     enqueue(broker, request.pk)
-    time.sleep(2.5)  # rendered, now waiting on the slow server
+    wait_until(lambda: smtp.recipients_offered > 0, "the report to be on its way")  # rendered
 
-    victim.send_signal(signal.SIGKILL)
+    victim.send_signal(signal.SIGKILL)  # while the server stalls on RCPT: mid-send
     victim.wait()
+    assert smtp.messages == []  # the kill came before the message
+    [handed_out_at] = broker.unacked_since()  # not acked: the dead worker still holds it
     smtp.rcpt_delay = 0.0
-    spawn("worker", CELERY_VISIBILITY_TIMEOUT="3")
+    # A starting worker restores only messages unacked for longer than the visibility timeout
+    # (later, kombu looks again only every 100 s): wait for the broker's own deadline.
+    wait_until(lambda: time.time() > handed_out_at + visibility, "the message to be visible")
+    spawn("worker", CELERY_VISIBILITY_TIMEOUT=str(visibility))
 
     assert len(smtp.wait_for(1, timeout=45, settle=4)) == 1
     assert status_of(request.pk).status == "sent"
