@@ -139,6 +139,8 @@ def test_server_error_page_is_the_sites_own(client, db):
 
 
 def test_healthz_services_reports_database_redis_and_worker(client, db):
+    """The heartbeat is set here, as the worker sets it; the worker setting it and another
+    process reading it is tests/integration/test_delivery.py."""
     caches["health"].set(HEARTBEAT_KEY, time.time())
 
     response = client.get("/healthz/services")

@@ -2,18 +2,24 @@
 WeasyPrint, an SMTP server on 127.0.0.1 and PostgreSQL."""
 
 import io
+import json
+import re
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from pypdf import PdfReader
 
+from config.celery import heartbeat
 from factsheets.services import load_shipped_content
 from leads import services as lead_services
 from leads.models import ConsultationRequest, ReportRequest
 from reports.tasks import send_report
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -182,3 +188,108 @@ def test_smtp_4xx_is_retried_then_delivered_once(client, sheets, worker, smtp):
     request = wait_for_status(ReportRequest, request.pk, "sent")
     assert request.status == "sent"
     assert request.attempts >= 3
+
+
+def test_a_report_on_a_sheet_withdrawn_before_it_is_sent_never_reaches_the_patient(
+    sheets, worker, smtp
+):
+    """A sheet taken down (perhaps because it was wrong) after someone asked for it: the
+    worker must not send it. The row is failed with the reason, for staff to decide."""
+    sheet = sheets["spinal-metastases"]
+    with transaction.atomic():  # the task is enqueued when this commits, as from the form
+        request = lead_services.create_report_request(
+            sheet=sheet, name="Withdrawn Sheet", email="withdrawn@example.com"
+        )
+        sheet.published = False  # as unticking "published" in admin does
+        sheet.save()
+
+    wait_until(
+        lambda: ReportRequest.objects.get(pk=request.pk).status != "queued",
+        "the worker to finish with the report",
+    )
+
+    request.refresh_from_db()
+    assert request.status == "failed"
+    assert request.last_error.startswith("SheetWithdrawn: Fact sheet")
+    assert smtp.recipients_offered == 0 and smtp.messages == []  # not even begun
+
+
+def test_cr_lf_in_a_name_never_reaches_a_header_or_a_recipient_on_the_wire(
+    client, sheets, worker, smtp
+):
+    """What the SMTP server is given: the headers as bytes, and the envelope's recipients."""
+    client.post(
+        "/factsheets/spinal-metastases/report/",
+        {"report-name": "Eve\r\nBcc: victim@mail.example", "report-email": "eve@example.com",
+         "report-consent": "on"},
+    )  # fmt: skip
+    assert "\nBcc: victim@mail.example" in ReportRequest.objects.get().name  # saved as typed
+
+    smtp.wait_for(1, settle=0)
+
+    [(recipients, raw)] = smtp.received
+    headers = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    assert b"victim" not in headers
+    assert recipients == ["eve@example.com"]
+
+
+def test_a_failure_while_recording_a_failure_logs_no_address(sheets, worker, smtp):
+    """The SMTP server refuses the address, quoting it, and then the database refuses the
+    write that records the failure: the database error the worker logs must not carry the
+    refusal along (as its context or its cause's) into the worker's log."""
+    log = Path(settings.VAR_DIR) / "test-worker.log"
+    logged_before = len(log.read_text())
+    address = "no.such.user@example.com"
+    smtp.refuse_rcpt_with = f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+    request = ReportRequest.objects.create(
+        sheet=sheets["spinal-metastases"],
+        name="Refused Twice",
+        email=address,
+        consent_version="report-consent-v1",
+        consented_at="2026-11-21T10:00:00Z",
+    )
+    with connection.cursor() as cursor:  # PostgreSQL refuses any change to a request's row
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION refuse_update() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'update refused by the test'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON leads_reportrequest "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_update()"
+        )
+    try:
+        send_report.delay(request.pk)
+        wait_until(
+            lambda: "raised unexpected" in log.read_text()[logged_before:],
+            "the worker to log the task's error",
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_update ON leads_reportrequest")
+            cursor.execute("DROP FUNCTION refuse_update()")
+
+    new_lines = log.read_text()[logged_before:]
+    assert smtp.refused == 1
+    assert "update refused by the test" in new_lines  # the database error, with its traceback
+    assert address not in new_lines and "no.such.user" not in new_lines
+    assert "Refused Twice" not in new_lines
+    request.refresh_from_db()
+    assert (request.status, request.attempts) == ("queued", 0)  # the failure went unrecorded
+
+
+def services_checks(base: str) -> dict:
+    try:
+        with urllib.request.urlopen(base + "/healthz/services", timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())["checks"]
+    except urllib.error.HTTPError as error:  # 503 while a check fails; the body says which
+        return json.loads(error.read())["checks"]
+
+
+def test_the_workers_heartbeat_reaches_the_web_processes_services_check(site_server, worker):
+    """Beat sends the heartbeat task; the worker writes it to Redis; the web process (gunicorn,
+    not this one) reads it there for /healthz/services."""
+    assert services_checks(site_server)["worker"] == "no recent heartbeat"
+
+    heartbeat.delay()  # as beat sends it, through the broker to the worker
+
+    wait_until(lambda: services_checks(site_server)["worker"] == "ok", "the heartbeat to be seen")

@@ -275,6 +275,8 @@ def test_a_post_saved_without_the_mark_cannot_clear_the_first_posts_mark(setting
 
 
 def test_cr_lf_in_a_name_never_reaches_an_email_header(spinal_metastases, mailoutbox, client):
+    """The message as Django builds it, for `make test-unit`; the bytes the SMTP server is
+    given are checked in tests/integration/test_delivery.py."""
     client.post(
         REPORT_URL,
         {"report-name": "Eve\r\nBcc: victim@mail.example", "report-email": "eve@example.com",

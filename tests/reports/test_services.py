@@ -2,7 +2,6 @@ import io
 import smtplib
 
 import pytest
-from django.db import DataError, connection
 from pypdf import PdfReader
 
 from leads.models import ReportStatus
@@ -145,6 +144,8 @@ def test_a_report_sent_after_an_edit_says_the_sheet_changed_since(report, spinal
 
 
 def test_a_report_on_a_withdrawn_sheet_is_not_sent_and_staff_see_why(report, mailoutbox):
+    """In-process, for `make test-unit`; through the worker to the SMTP server, see
+    tests/integration/test_delivery.py."""
     report.sheet.published = False
     report.sheet.save()
 
@@ -170,25 +171,3 @@ def test_questions_to_ask_are_on_the_page_and_printed_once_in_the_pdf(client, sh
     for question in questions:
         assert page.count(question) == 1, question
         assert whole.count(question) == 1, question
-
-
-def test_a_failure_while_recording_a_failure_logs_no_address(report, monkeypatch, caplog):
-    """The SMTP refusal quotes the address; a database error while recording it must not
-    carry it along, as its context or its cause's, into the traceback the worker logs."""
-
-    def refused(**kwargs):
-        raise smtplib.SMTPRecipientsRefused({report.email: (550, b"No such user here")})
-
-    def database_error(**kwargs):
-        with connection.cursor() as cursor:  # a real error from PostgreSQL, through Django
-            cursor.execute("SELECT 1 / 0")
-
-    monkeypatch.setattr(services, "deliver_report", refused)
-    monkeypatch.setattr(services, "record_delivery_failure", database_error)
-
-    result = send_report.apply(args=[report.pk])  # the task's own code, in this process
-
-    assert isinstance(result.result, DataError)
-    assert "division by zero" in result.traceback
-    assert report.email not in result.traceback
-    assert report.email not in caplog.text
