@@ -59,6 +59,11 @@ class ReusedHistoryManager(HistoryManager):
         return super().from_queryset(queryset_class, class_name)
 
 
+# How the cancer box is reported (admin, subject access): left unticked, it may mean "no" or
+# "skipped", so it is never shown as "No".
+CANCER_BOX = {True: "Ticked", False: "Not ticked", None: "Not asked"}
+
+
 class Urgency(models.TextChoices):
     """The self-check outcome (factsheets.assessment), most pressing first."""
 
@@ -76,6 +81,7 @@ class SelfCheckRecord(models.Model):
     """
 
     self_check = models.JSONField(default=list, blank=True)
+    # The form's one optional box, "I have or have had cancer": None when the sheet did not ask.
     cancer_history = models.BooleanField(null=True, blank=True)
     urgency = models.CharField(
         max_length=10, choices=Urgency.choices, default=Urgency.NONE, db_index=True

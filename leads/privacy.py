@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import (
+    CANCER_BOX,
     ConsultationRequest,
     ConsultationStatus,
     PrivacyAction,
@@ -27,7 +28,12 @@ from .models import (
     ReportStatus,
     consent_wording,
 )
-from .services import ERASED_NAME, erase_consultation_request, save_with_history
+from .services import (
+    ERASED_NAME,
+    erase_consultation_request,
+    save_with_history,
+    shown_to_patient,
+)
 
 ERASED_BEFORE_SENT = "Erased before it was sent"
 
@@ -136,7 +142,8 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
                 "consent_wording": consent_wording(r.consent_version),
                 "consented_at": r.consented_at.isoformat(),
                 "ticked": [item["symptom"] for item in r.ticked],
-                "has_or_had_cancer": r.cancer_history,
+                "cancer_box": CANCER_BOX[r.cancer_history],
+                "self_check_told_you": shown_to_patient(r),
                 "status": r.get_status_display(),
                 "sent_at": r.sent_at.isoformat() if r.sent_at else None,
             }
@@ -154,12 +161,14 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
                 "description": c.description,
                 "pain_duration": c.get_pain_duration_display(),
                 "ticked": [item["symptom"] for item in c.ticked],
-                "has_or_had_cancer": c.cancer_history,
+                "cancer_box": CANCER_BOX[c.cancer_history],
+                "self_check_told_you": shown_to_patient(c),
                 "asked_at": c.created_at.isoformat(),
                 "consent_version": c.consent_version,
                 "consent_wording": consent_wording(c.consent_version),
                 "consented_at": c.consented_at.isoformat(),
                 "status": c.get_status_display(),
+                "close_reason": c.get_close_reason_display(),
                 "contact_attempts": [
                     {
                         "at": a.attempted_at.isoformat(),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 
-from ..models import ConsultationRequest, ConsultationStatus
+from ..models import CANCER_BOX, ConsultationRequest, ConsultationStatus
 from ..services import shown_to_patient
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -48,12 +48,13 @@ def self_check_list(record) -> str:
     items = format_html_join(
         "", "<li>{} <em>({})</em></li>", ((i["symptom"], i["level"]) for i in ticked)
     )
-    cancer = {True: "Yes", False: "No", None: "Not asked"}[record.cancer_history]
+    cancer = CANCER_BOX[record.cancer_history]
     # What the patient was told to do, as the clinic's notification says it: "straight away"
     # is not in the urgency column, and whoever calls back should know it was said.
     shown = shown_to_patient(record)
     return format_html(
-        "<p><strong>Ticked:</strong></p><ul>{}</ul><p>Has or had cancer: {}</p>{}"
+        "<p><strong>Ticked:</strong></p><ul>{}</ul>"
+        "<p>\u201cI have or have had cancer\u201d box: {}</p>{}"
         "<p>Rules {} on sheet version {}</p>",
         items or format_html("<li>{}</li>", "nothing"),
         cancer,

@@ -299,7 +299,7 @@ def test_consultation_change_page_lists_what_was_ticked(admin_client, spinal_met
     ).content.decode()
 
     assert "Legs &lt;b&gt;weak&lt;/b&gt; <em>(emergency)</em>" in html
-    assert "Has or had cancer: Yes" in html
+    assert "\u201cI have or have had cancer\u201d box: Ticked" in html
     assert "Shown to the patient: \u201cCall 999 or go to A&amp;E now\u201d" in html
 
 

@@ -370,3 +370,32 @@ def test_admin_erases_a_phone_only_request_by_its_phone_number_and_no_one_elses(
     assert ConsultationRequest.objects.get(pk=phoned.pk).name == "[erased]"
     assert ConsultationRequest.objects.get(pk=again.pk).name == "[erased]"
     assert ConsultationRequest.objects.get(pk=same_phone.pk).name == "Same Phone"
+
+
+def test_an_unticked_cancer_box_is_never_reported_as_no(
+    client, admin_client, spinal_metastases, valid_consultation
+):
+    """The box is optional: left unticked it may mean "no" or "skipped". Staff and the
+    patient's own copy of their data say what happened, not an answer nobody gave."""
+    client.post("/factsheets/spinal-metastases/consultation/", valid_consultation)
+    consultation = ConsultationRequest.objects.get()
+
+    page = admin_client.get(
+        reverse("admin:leads_consultationrequest_change", args=[consultation.pk])
+    ).content.decode()
+    data = privacy.subject_access_export(consultation.email)
+
+    assert "\u201cI have or have had cancer\u201d box: Not ticked" in page
+    assert "cancer: No" not in page
+    assert data["consultation_requests"][0]["cancer_box"] == "Not ticked"
+
+
+def test_subject_access_export_says_what_the_self_check_told_them_and_why_it_closed(db):
+    ConsultationRequestFactory(
+        email=EMAIL, urgency="emergency", status="closed", close_reason="duplicate"
+    )
+
+    [consultation] = privacy.subject_access_export(EMAIL)["consultation_requests"]
+
+    assert consultation["self_check_told_you"] == "Call 999 or go to A&E now"
+    assert consultation["close_reason"] == "Duplicate of another request"
