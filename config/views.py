@@ -34,6 +34,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     longest = max(ratelimit._split_rate(rate)[1] for rate in rates)
     context["form_counts_kept_for"] = timeuntil(now + timedelta(seconds=longest), now)
+    repeat = timedelta(seconds=settings.DUPLICATE_SUBMISSION_WINDOW)
+    context["repeat_check_kept_for"] = timeuntil(now + repeat, now)
     return render(request, "privacy.html", context)
 
 

@@ -30,7 +30,7 @@ def test_every_page_footer_and_the_privacy_notice_say_how_to_reach_the_clinic(
         ), url
 
     privacy = client.get("/privacy/").content.decode()
-    assert f"or ask us to delete it, by contacting the clinic: {ways}.</p>" in privacy
+    assert f"or ask us to correct it or erase it, by contacting the clinic: {ways}.</p>" in privacy
 
 
 @override_settings(CLINIC_PHONE="", CLINIC_EMAIL="enquiries@clinic.example", CLINIC_ADDRESS="")
@@ -49,7 +49,7 @@ def test_with_nothing_set_no_empty_contact_line_is_shown(client, db):
     html = client.get("/privacy/").content.decode()
 
     assert "about a request or your details" not in html
-    assert "or ask us to delete it, by contacting the clinic.</p>" in html
+    assert "or ask us to correct it or erase it, by contacting the clinic.</p>" in html
 
 
 def _contact_warnings() -> list[str]:

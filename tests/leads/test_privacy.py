@@ -62,11 +62,14 @@ def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, d
     assert "Privacy notice" in html
     assert "name and email address" in html
     assert "what you told us about your back pain" in html
-    # Both forms store the self-check answers, cancer included; the notice says so.
-    assert (
-        html.count("which signs you ticked and, where we ask, whether you have or have had cancer")
-        == 2
-    )
+    # Both forms store the self-check answers, cancer box included; the notice says so.
+    assert "the list of signs, with the ones you ticked; what the check told you to do" in html
+    assert "whether you ticked the box saying you have or have had cancer" in html
+    assert "the optional questions as you answered them (as above" in html
+    # What staff add, what is kept after erasure, the double-click fingerprint's ten minutes.
+    assert "Staff also record each time they try to contact you" in html
+    assert html.count("we keep a record without them") == 1
+    assert "For 10\xa0minutes after you send a form we also keep a scrambled fingerprint" in html
     assert "answers 45 days after the fact sheet is sent" in html
     kept = "these details 400 days after the last change to your request, once it has been closed"
     assert kept in html
