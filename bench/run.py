@@ -51,7 +51,7 @@ def bench_env(var_dir: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "http://127.0.0.1",
         "CLINIC_NOTIFY_EMAIL": "triage@clinic.example",
-        "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@clinic.example>",
+        "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": str(var_dir),
         "STATIC_ROOT": str(var_dir / "staticfiles"),

@@ -96,3 +96,20 @@ def check_email(setting: str, value: str, *, with_name: bool = False) -> None:
             validate_email(parseaddr(value)[1] if with_name else value)
         except ValidationError:
             raise ImproperlyConfigured(f"{setting} {value!r} is not an email address.") from None
+
+
+# Domains that can never pass a receiving server's checks (no SPF, no DKIM): reserved for
+# examples and tests (RFC 2606, RFC 6761), this machine, or the local network.
+UNSENDABLE_SUFFIXES = (".example", ".invalid", ".test", ".localhost", ".local")
+
+
+def check_sender(setting: str, value: str) -> None:
+    """ImproperlyConfigured if mail "from" ``value`` would be refused or filed as spam
+    everywhere: a domain without a dot (localhost), or one reserved for examples, such as
+    .env.example's own clinic.example."""
+    domain = parseaddr(value)[1].rpartition("@")[2].lower().rstrip(".")
+    if "." not in domain or domain.endswith(UNSENDABLE_SUFFIXES):
+        raise ImproperlyConfigured(
+            f"{setting} {value!r} is on {domain or 'no domain'}, which cannot send mail that "
+            "arrives: use an address on the clinic's own domain (README, Email that arrives)."
+        )

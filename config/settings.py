@@ -291,10 +291,12 @@ contact.check_email("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL, with_name=True)
 if not DEBUG and not DEFAULT_FROM_EMAIL:
     raise ImproperlyConfigured(
         "DEFAULT_FROM_EMAIL is not set. Set it to the address every email comes from, on the "
-        "clinic's own domain, like Spinal Clinic <no-reply@clinic.example>: receiving servers "
-        "refuse, or file as spam, mail from an address they cannot check."
+        "clinic's own domain (Spinal Clinic <no-reply@...>): receiving servers refuse, or file "
+        "as spam, mail from an address they cannot check."
     )
 contact.check_email("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL, with_name=True)
+if not DEBUG:
+    contact.check_sender("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: folders under var/, so

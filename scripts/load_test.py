@@ -151,7 +151,7 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": "http://127.0.0.1",
         "CLINIC_NOTIFY_EMAIL": "triage@clinic.example",
-        "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@clinic.example>",
+        "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
         "CELERY_BROKER_URL": broker,

@@ -101,6 +101,10 @@ def test_a_site_url_that_is_not_a_whole_web_address_refuses_to_start(tmp_path, v
         # spam: patients' reports would quietly never arrive.
         ("DEFAULT_FROM_EMAIL", "", "DEFAULT_FROM_EMAIL is not set"),
         ("DEFAULT_FROM_EMAIL", "Clinic <x@clinic>", "'Clinic <x@clinic>' is not an email address"),
+        # A valid address that no mail server will take from us: the old default, and the
+        # placeholder .env.example ships.
+        ("DEFAULT_FROM_EMAIL", "Spinal Clinic <no-reply@localhost>", "is on localhost, which"),
+        ("DEFAULT_FROM_EMAIL", "Spinal Clinic <no-reply@clinic.example>", "is on clinic.example"),
     ],
 )
 def test_production_mode_without_an_inbox_or_a_sender_refuses_to_start(
@@ -172,7 +176,11 @@ def test_the_secret_key_placeholder_from_env_example_refuses_to_start(tmp_path):
     assert result.returncode != 0
     assert "SECRET_KEY is still the placeholder from .env.example" in result.stderr
     keys = {"SECRET_KEY": "x" * 50, "PRIVACY_LOG_KEY": "y" * 50}
-    assert load_settings(tmp_path, **(example | keys)).returncode == 0
+    # Then the sender on the example's clinic.example; with all three replaced, it starts.
+    result = load_settings(tmp_path, **(example | keys))
+    assert "DEFAULT_FROM_EMAIL 'Spinal Clinic <no-reply@clinic.example>' is on" in result.stderr
+    sender = {"DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>"}
+    assert load_settings(tmp_path, **(example | keys | sender)).returncode == 0
 
 
 @pytest.mark.parametrize("value", ["", "change-me-to-another-long-random-string"])
@@ -288,7 +296,12 @@ def test_env_example_matches_the_shipped_units_and_nginx_config():
     """A clinic's IT person copies .env.example and the files in deploy/: beat must be able to
     write its schedule where the units allow, nginx must serve the static files where
     collectstatic writes them, and the rate limits must read the header nginx sets."""
-    env = _env_example() | {"SECRET_KEY": "x" * 50, "PRIVACY_LOG_KEY": "y" * 50}
+    # The placeholders an IT person must replace (the site refuses to start with them).
+    env = _env_example() | {
+        "SECRET_KEY": "x" * 50,
+        "PRIVACY_LOG_KEY": "y" * 50,
+        "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS and k != "VAR_DIR"}
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
