@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .exports import staff_name
 from .models import (
     CANCER_BOX,
     ConsultationRequest,
@@ -28,12 +29,7 @@ from .models import (
     ReportStatus,
     consent_wording,
 )
-from .services import (
-    ERASED_NAME,
-    erase_consultation_request,
-    save_with_history,
-    shown_to_patient,
-)
+from .services import ERASED_NAME, erase_consultation_request, save_with_history
 
 ERASED_BEFORE_SENT = "Erased before it was sent"
 
@@ -117,6 +113,16 @@ def erase_report_request(
     return locked
 
 
+def _versions(record, *fields: str) -> list[dict]:
+    """The request as each change left it (its history), oldest first: a name or number staff
+    corrected is still held there, so the copy includes it."""
+    return [
+        {"at": version.history_date.isoformat()}
+        | {field: str(getattr(version, field) or "") for field in fields}
+        for version in sorted(record.history.all(), key=lambda version: version.history_date)
+    ]
+
+
 def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) -> dict:
     """Everything held about the person with this email address (or phone number, for
     requests made without one), as plain data."""
@@ -124,7 +130,7 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
     reports = _requests_of(ReportRequest, person).select_related("sheet").order_by("created_at")
     consultations = (
         _requests_of(ConsultationRequest, person)
-        .select_related("sheet")
+        .select_related("sheet", "assigned_to")
         .prefetch_related("contact_attempts", "notes")
         .order_by("created_at")
     )
@@ -142,10 +148,12 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
                 "consent_wording": consent_wording(r.consent_version),
                 "consented_at": r.consented_at.isoformat(),
                 "ticked": [item["symptom"] for item in r.ticked],
+                "not_ticked": [item["symptom"] for item in r.not_ticked],
                 "cancer_box": CANCER_BOX[r.cancer_history],
-                "self_check_told_you": shown_to_patient(r),
+                "self_check_told_you": r.outcome.headline,
                 "status": r.get_status_display(),
                 "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "earlier_versions": _versions(r, "name", "email", "status"),
             }
             for r in reports
         ],
@@ -161,14 +169,19 @@ def subject_access_export(person: str, *, by: AbstractBaseUser | None = None) ->
                 "description": c.description,
                 "pain_duration": c.get_pain_duration_display(),
                 "ticked": [item["symptom"] for item in c.ticked],
+                "not_ticked": [item["symptom"] for item in c.not_ticked],
                 "cancer_box": CANCER_BOX[c.cancer_history],
-                "self_check_told_you": shown_to_patient(c),
+                "self_check_told_you": c.outcome.headline,
                 "asked_at": c.created_at.isoformat(),
                 "consent_version": c.consent_version,
                 "consent_wording": consent_wording(c.consent_version),
                 "consented_at": c.consented_at.isoformat(),
                 "status": c.get_status_display(),
                 "close_reason": c.get_close_reason_display(),
+                "dealt_with_by": staff_name(c.assigned_to),
+                "earlier_versions": _versions(
+                    c, "name", "email", "phone", "best_time", "contact_method", "status"
+                ),
                 "contact_attempts": [
                     {
                         "at": a.attempted_at.isoformat(),

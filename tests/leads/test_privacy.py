@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import privacy
+from leads import privacy, services
 from leads.models import ConsultationRequest, PrivacyLog, ReportRequest, consent_wording
 from tests.factories import ConsultationRequestFactory, ReportRequestFactory
 
@@ -70,6 +70,7 @@ def test_privacy_notice_names_the_data_purpose_and_how_long_it_is_kept(client, d
     assert "Staff also record each time they try to contact you" in html
     assert html.count("we keep a record without them") == 1
     assert "For 10\xa0minutes after you send a form we also keep a scrambled fingerprint" in html
+    assert "We keep backups of the website's records for 45 days" in html
     assert "answers 45 days after the fact sheet is sent" in html
     kept = "these details 400 days after the last change to your request, once it has been closed"
     assert kept in html
@@ -393,12 +394,32 @@ def test_an_unticked_cancer_box_is_never_reported_as_no(
     assert data["consultation_requests"][0]["cancer_box"] == "Not ticked"
 
 
-def test_subject_access_export_says_what_the_self_check_told_them_and_why_it_closed(db):
-    ConsultationRequestFactory(
-        email=EMAIL, urgency="emergency", status="closed", close_reason="duplicate"
+def test_subject_access_export_has_what_the_notice_says_is_held(
+    spinal_metastases, django_user_model
+):
+    """The self-check's advice, the signs not ticked as well as those ticked, why it closed,
+    who dealt with it, and each earlier version (a phone number staff corrected, say)."""
+    staff = django_user_model.objects.create_user("tess", first_name="Tess", last_name="Triage")
+    request = ConsultationRequestFactory(
+        email=EMAIL, urgency="emergency", status="closed", close_reason="duplicate",
+        assigned_to=staff, phone="+447700900111",
+    )  # fmt: skip
+    request.phone = "+447700900222"
+    request.save()
+    ReportRequestFactory(  # shown the list, nothing ticked
+        email=EMAIL,
+        sheet=spinal_metastases,
+        **services.self_check_fields(spinal_metastases, [], None),
     )
 
-    [consultation] = privacy.subject_access_export(EMAIL)["consultation_requests"]
+    data = privacy.subject_access_export(EMAIL)
+    [consultation], [report] = data["consultation_requests"], data["report_requests"]
 
     assert consultation["self_check_told_you"] == "Call 999 or go to A&E now"
+    assert report["self_check_told_you"] == "You did not tick any warning signs"
+    assert report["ticked"] == []
+    assert len(report["not_ticked"]) == spinal_metastases.red_flags.count()
     assert consultation["close_reason"] == "Duplicate of another request"
+    assert consultation["dealt_with_by"] == "Tess Triage"
+    phones = [version["phone"] for version in consultation["earlier_versions"]]
+    assert phones[0] == "+447700900111" and phones[-1] == "+447700900222"
