@@ -50,7 +50,7 @@ def bench_env(var_dir: Path) -> dict[str, str]:
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "http://127.0.0.1",
-        "CLINIC_NOTIFY_EMAIL": "triage@clinic.example",
+        "CLINIC_NOTIFY_EMAIL": "triage@example.org",
         "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": str(var_dir),

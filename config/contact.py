@@ -103,13 +103,14 @@ def check_email(setting: str, value: str, *, with_name: bool = False) -> None:
 UNSENDABLE_SUFFIXES = (".example", ".invalid", ".test", ".localhost", ".local")
 
 
-def check_sender(setting: str, value: str) -> None:
-    """ImproperlyConfigured if mail "from" ``value`` would be refused or filed as spam
-    everywhere: a domain without a dot (localhost), or one reserved for examples, such as
-    .env.example's own clinic.example."""
+def check_mail_domain(setting: str, value: str, *, sends: bool) -> None:
+    """ImproperlyConfigured if ``value`` is on a domain without a dot (localhost) or one
+    reserved for examples, such as .env.example's own clinic.example: mail "from" it is
+    refused or filed as spam everywhere (``sends``), and mail to it never arrives."""
     domain = parseaddr(value)[1].rpartition("@")[2].lower().rstrip(".")
     if "." not in domain or domain.endswith(UNSENDABLE_SUFFIXES):
+        what = "send mail that arrives" if sends else "receive mail"
         raise ImproperlyConfigured(
-            f"{setting} {value!r} is on {domain or 'no domain'}, which cannot send mail that "
-            "arrives: use an address on the clinic's own domain (README, Email that arrives)."
+            f"{setting} {value!r} is on {domain or 'no domain'}, which cannot {what}: use an "
+            "address on the clinic's own domain (README, Email that arrives)."
         )

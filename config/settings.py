@@ -296,7 +296,9 @@ if not DEBUG and not DEFAULT_FROM_EMAIL:
     )
 contact.check_email("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL, with_name=True)
 if not DEBUG:
-    contact.check_sender("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+    # The example's placeholders would start the site and lose every email quietly.
+    contact.check_mail_domain("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL, sends=True)
+    contact.check_mail_domain("CLINIC_NOTIFY_EMAIL", CLINIC_NOTIFY_EMAIL, sends=False)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: folders under var/, so

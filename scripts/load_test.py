@@ -150,7 +150,7 @@ def main() -> int:
         "SECRET_KEY": "load-test-only-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": "http://127.0.0.1",
-        "CLINIC_NOTIFY_EMAIL": "triage@clinic.example",
+        "CLINIC_NOTIFY_EMAIL": "triage@example.org",
         "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",

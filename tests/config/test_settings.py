@@ -105,6 +105,8 @@ def test_a_site_url_that_is_not_a_whole_web_address_refuses_to_start(tmp_path, v
         # placeholder .env.example ships.
         ("DEFAULT_FROM_EMAIL", "Spinal Clinic <no-reply@localhost>", "is on localhost, which"),
         ("DEFAULT_FROM_EMAIL", "Spinal Clinic <no-reply@clinic.example>", "is on clinic.example"),
+        # Staff would never hear of a request sent to the example's inbox.
+        ("CLINIC_NOTIFY_EMAIL", "triage@clinic.example", "which cannot receive mail"),
     ],
 )
 def test_production_mode_without_an_inbox_or_a_sender_refuses_to_start(
@@ -122,7 +124,7 @@ def test_production_mode_without_an_inbox_or_a_sender_refuses_to_start(
 def test_the_inbox_for_new_requests_may_be_given_with_a_name(tmp_path):
     result = load_settings(
         tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example",
-        CLINIC_NOTIFY_EMAIL="Triage team <triage@clinic.example>", **SERVICES,
+        CLINIC_NOTIFY_EMAIL="Triage team <triage@example.org>", **SERVICES,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
@@ -180,7 +182,10 @@ def test_the_secret_key_placeholder_from_env_example_refuses_to_start(tmp_path):
     result = load_settings(tmp_path, **(example | keys))
     assert "DEFAULT_FROM_EMAIL 'Spinal Clinic <no-reply@clinic.example>' is on" in result.stderr
     sender = {"DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>"}
-    assert load_settings(tmp_path, **(example | keys | sender)).returncode == 0
+    result = load_settings(tmp_path, **(example | keys | sender))
+    assert "CLINIC_NOTIFY_EMAIL 'triage@clinic.example' is on" in result.stderr
+    inbox = {"CLINIC_NOTIFY_EMAIL": "triage@example.org"}
+    assert load_settings(tmp_path, **(example | keys | sender | inbox)).returncode == 0
 
 
 @pytest.mark.parametrize("value", ["", "change-me-to-another-long-random-string"])
@@ -301,6 +306,7 @@ def test_env_example_matches_the_shipped_units_and_nginx_config():
         "SECRET_KEY": "x" * 50,
         "PRIVACY_LOG_KEY": "y" * 50,
         "DEFAULT_FROM_EMAIL": "Spinal Clinic <no-reply@example.org>",
+        "CLINIC_NOTIFY_EMAIL": "triage@example.org",
     }
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS and k != "VAR_DIR"}
     code = (
