@@ -69,13 +69,12 @@ class ReportTask(Task):
 def send_report(self, request_id: int) -> None:
     try:
         services.deliver_report(request_id=request_id)
+        return
     except ReportRequest.DoesNotExist:
         logger.info("Report request %s no longer exists; nothing to send", request_id)
         return
     except (Exception, SoftTimeLimitExceeded) as exc:
         failure = exc
-    else:
-        return
     # Recorded outside the except block: an error raised while recording (the database gone
     # too, a soft time limit) would otherwise carry the delivery error as its context, and
     # Celery logs the whole chain; an SMTP refusal quotes the recipient's address.

@@ -4,12 +4,15 @@ database."""
 
 import asyncio
 import email
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -77,6 +80,15 @@ class SMTPCollector:
             time.sleep(0.1)
         time.sleep(settle)
         return list(self.messages)
+
+
+def services_checks(base: str) -> dict:
+    """The checks /healthz/services reports on the site at ``base``."""
+    try:
+        with urllib.request.urlopen(base + "/healthz/services", timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())["checks"]
+    except urllib.error.HTTPError as error:  # 503 while a check fails; the body says which
+        return json.loads(error.read())["checks"]
 
 
 def wait_until(condition, what: str, timeout: float = 30.0) -> None:

@@ -2,11 +2,8 @@
 WeasyPrint, an SMTP server on 127.0.0.1 and PostgreSQL."""
 
 import io
-import json
 import re
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from factsheets.services import load_shipped_content
 from leads import services as lead_services
 from leads.models import ConsultationRequest, ReportRequest
 from reports.tasks import send_report
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import services_checks, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -275,14 +272,6 @@ def test_a_failure_while_recording_a_failure_logs_no_address(sheets, worker, smt
     assert "Refused Twice" not in new_lines
     request.refresh_from_db()
     assert (request.status, request.attempts) == ("queued", 0)  # the failure went unrecorded
-
-
-def services_checks(base: str) -> dict:
-    try:
-        with urllib.request.urlopen(base + "/healthz/services", timeout=10) as response:  # noqa: S310
-            return json.loads(response.read())["checks"]
-    except urllib.error.HTTPError as error:  # 503 while a check fails; the body says which
-        return json.loads(error.read())["checks"]
 
 
 def test_the_workers_heartbeat_reaches_the_web_processes_services_check(site_server, worker):

@@ -6,7 +6,6 @@ settings in the environment, and sends a report request through the running site
 
 import email
 import http.cookiejar
-import json
 import os
 import stat
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.config.test_settings import SETTINGS_VARS
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, services_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,25 +112,17 @@ def test_embedded_mode_writes_the_report_email_as_an_eml_file(embedded_site):
     }
 
 
-def services_health(base: str) -> dict:
-    try:
-        with urllib.request.urlopen(base + "/healthz/services", timeout=5) as response:  # noqa: S310
-            return json.loads(response.read())["checks"]
-    except urllib.error.HTTPError as error:  # 503 while a check fails; the body says which
-        return json.loads(error.read())["checks"]
-
-
 def test_the_web_process_hears_the_workers_heartbeat(embedded_site):
     """Each process keeps its own memory cache here, so a heartbeat kept there by the worker
     never reached the web process: /healthz/services said 503 "no recent heartbeat" while the
     worker ran. The heartbeat is sent as beat sends it, through the broker to the worker."""
     base, _, env = embedded_site
-    assert services_health(base)["worker"] == "no recent heartbeat"
+    assert services_checks(base)["worker"] == "no recent heartbeat"
     send = "import django; django.setup(); from config.celery import heartbeat; heartbeat.delay()"
     subprocess.run([sys.executable, "-c", send], cwd=ROOT, env=env, check=True)
 
     deadline = time.monotonic() + 30
-    while services_health(base)["worker"] != "ok" and time.monotonic() < deadline:
+    while services_checks(base)["worker"] != "ok" and time.monotonic() < deadline:
         time.sleep(0.3)
 
-    assert services_health(base)["worker"] == "ok"
+    assert services_checks(base)["worker"] == "ok"
